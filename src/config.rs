@@ -1,0 +1,287 @@
+//! Configuration from `[vars]` and secrets, validated once. A bad or missing value gives one
+//! error naming the variable; nothing here panics.
+
+use crate::oauth::scope::ScopeCatalog;
+use crate::token::keys::SigningKeys;
+use std::fmt;
+
+#[derive(Debug, Clone)]
+pub enum LoginMode {
+    /// Built-in accounts: email + password, managed through the admin API.
+    Builtin,
+    /// The platform signs users in and posts a signed assertion back.
+    Delegated { login_url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Exactly as configured, no trailing slash: `iss` everywhere (RFC 8414 §2, RFC 9207).
+    pub issuer: String,
+    pub access_token_ttl: u64,
+    pub refresh_token_ttl: u64,
+    pub auth_code_ttl: u64,
+    pub session_ttl: u64,
+    pub scopes: ScopeCatalog,
+    pub login: LoginMode,
+    /// HMAC secret for delegated-login assertions (HS256), when set.
+    pub login_assertion_secret: Option<String>,
+    pub signing_keys: SigningKeys,
+    pub admin_token: String,
+    /// `Secure` cookies with the `__Host-` prefix; off only for an http loopback issuer.
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
+
+impl Config {
+    /// Builds the config from a variable lookup (Worker env natively a `HashMap` in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let issuer = get("ISSUER").ok_or_else(|| err("ISSUER", "is required"))?;
+        let secure_cookies = validate_issuer(&issuer)?;
+
+        let duration = |name: &'static str, default: u64, min: u64, max: u64| match get(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(err(
+                    name,
+                    format!("must be a whole number of seconds from {min} to {max}"),
+                )),
+            },
+        };
+        // KV refuses TTLs under 60 s, so nothing stored may live shorter.
+        let access_token_ttl = duration("ACCESS_TOKEN_TTL", 3600, 60, 86_400)?;
+        let refresh_token_ttl = duration("REFRESH_TOKEN_TTL", 30 * 86_400, 60, 365 * 86_400)?;
+        let auth_code_ttl = duration("AUTH_CODE_TTL", 60, 60, 600)?;
+        let session_ttl = duration("SESSION_TTL", 86_400, 300, 30 * 86_400)?;
+
+        let scopes = match get("SCOPES") {
+            None => ScopeCatalog::default(),
+            Some(text) => ScopeCatalog::parse(&text).map_err(|e| err("SCOPES", e))?,
+        };
+
+        let login_assertion_secret = get("LOGIN_ASSERTION_SECRET");
+        if login_assertion_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 32)
+        {
+            return Err(err(
+                "LOGIN_ASSERTION_SECRET",
+                "must be at least 32 characters",
+            ));
+        }
+        let login = match get("LOGIN_MODE").as_deref() {
+            None | Some("builtin") => LoginMode::Builtin,
+            Some("delegated") => {
+                let login_url = get("LOGIN_URL")
+                    .ok_or_else(|| err("LOGIN_URL", "is required when LOGIN_MODE is delegated"))?;
+                if url::Url::parse(&login_url).is_err() {
+                    return Err(err("LOGIN_URL", "must be an absolute URL"));
+                }
+                if login_assertion_secret.is_none() {
+                    return Err(err(
+                        "LOGIN_ASSERTION_SECRET",
+                        "is required when LOGIN_MODE is delegated",
+                    ));
+                }
+                LoginMode::Delegated { login_url }
+            }
+            Some(_) => return Err(err("LOGIN_MODE", "must be \"builtin\" or \"delegated\"")),
+        };
+
+        let signing_keys = SigningKeys::parse(
+            &get("SIGNING_KEYS").ok_or_else(|| err("SIGNING_KEYS", "is required (a secret)"))?,
+        )
+        .map_err(|e| err("SIGNING_KEYS", e))?;
+
+        let admin_token =
+            get("ADMIN_TOKEN").ok_or_else(|| err("ADMIN_TOKEN", "is required (a secret)"))?;
+        if admin_token.len() < MIN_ADMIN_TOKEN_LEN {
+            return Err(err(
+                "ADMIN_TOKEN",
+                format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
+            ));
+        }
+
+        Ok(Config {
+            issuer,
+            access_token_ttl,
+            refresh_token_ttl,
+            auth_code_ttl,
+            session_ttl,
+            scopes,
+            login,
+            login_assertion_secret,
+            signing_keys,
+            admin_token,
+            secure_cookies,
+        })
+    }
+
+    /// An absolute URL under the issuer (`/api/oauth/token` → `https://issuer/api/oauth/token`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+/// RFC 8414 §2: an https URL with no query or fragment. Plain http is accepted only on a
+/// loopback host, for development; returns whether cookies must be `Secure`.
+fn validate_issuer(issuer: &str) -> Result<bool, ConfigError> {
+    let parsed = url::Url::parse(issuer).map_err(|_| {
+        err(
+            "ISSUER",
+            "must be an absolute URL such as https://auth.example.com",
+        )
+    })?;
+    if issuer.ends_with('/') {
+        return Err(err("ISSUER", "must not end with a slash"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(err("ISSUER", "must not have a query or fragment"));
+    }
+    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match parsed.scheme() {
+        "https" => Ok(true),
+        "http" if loopback => Ok(false),
+        _ => Err(err(
+            "ISSUER",
+            "must use https (http only on localhost or 127.0.0.1)",
+        )),
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    pub const TEST_SIGNING_KEYS: &str = r#"[{"kty":"EC","crv":"P-256","alg":"ES256","kid":"test-1",
+        "x":"zItATn9mjHnIwIxpcfVcqRtMtVEzrU3AumuSe0P9U_A",
+        "y":"ysG2k6fjBigIJj6OK1dIp8A7rhFUpwYDxTx0lqFNPMM",
+        "d":"ft9vxOD6LKKX9nHYu6bpr68C5Kwz7uE0EWtSxucdyNM"}]"#;
+
+    pub fn vars(extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut v: HashMap<String, String> = [
+            ("ISSUER", "http://127.0.0.1:8787"),
+            ("SIGNING_KEYS", TEST_SIGNING_KEYS),
+            ("ADMIN_TOKEN", "admin-token-for-tests-0123456789abcdef"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, val) in extra {
+            v.insert(k.to_string(), val.to_string());
+        }
+        v
+    }
+
+    fn load(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let v = vars(extra);
+        Config::from_lookup(|k| v.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_required_values_are_set() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.access_token_ttl, 3600);
+        assert_eq!(c.refresh_token_ttl, 30 * 86_400);
+        assert_eq!(c.auth_code_ttl, 60);
+        assert!(
+            !c.secure_cookies,
+            "http loopback issuer uses non-Secure cookies"
+        );
+        assert!(matches!(c.login, LoginMode::Builtin));
+        assert_eq!(c.url("/x"), "http://127.0.0.1:8787/x");
+    }
+
+    #[test]
+    fn https_issuer_turns_on_secure_cookies() {
+        assert!(
+            load(&[("ISSUER", "https://auth.example.com")])
+                .unwrap()
+                .secure_cookies
+        );
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("ISSUER", "", "ISSUER"),
+            ("ISSUER", "auth.example.com", "ISSUER"),
+            ("ISSUER", "https://auth.example.com/", "ISSUER"),
+            ("ISSUER", "http://auth.example.com", "ISSUER"),
+            ("ISSUER", "https://auth.example.com?x=1", "ISSUER"),
+            ("ACCESS_TOKEN_TTL", "59", "ACCESS_TOKEN_TTL"),
+            ("ACCESS_TOKEN_TTL", "1h", "ACCESS_TOKEN_TTL"),
+            (
+                "ACCESS_TOKEN_TTL",
+                "99999999999999999999999",
+                "ACCESS_TOKEN_TTL",
+            ),
+            ("AUTH_CODE_TTL", "30", "AUTH_CODE_TTL"),
+            ("AUTH_CODE_TTL", "601", "AUTH_CODE_TTL"),
+            ("REFRESH_TOKEN_TTL", "-1", "REFRESH_TOKEN_TTL"),
+            ("SCOPES", "[]", "SCOPES"),
+            ("LOGIN_MODE", "oidc", "LOGIN_MODE"),
+            ("LOGIN_MODE", "delegated", "LOGIN_URL"),
+            ("SIGNING_KEYS", "", "SIGNING_KEYS"),
+            ("SIGNING_KEYS", "[{}]", "SIGNING_KEYS"),
+            ("ADMIN_TOKEN", "short", "ADMIN_TOKEN"),
+            ("ADMIN_TOKEN", "", "ADMIN_TOKEN"),
+            ("LOGIN_ASSERTION_SECRET", "short", "LOGIN_ASSERTION_SECRET"),
+        ];
+        for (var, value, named) in cases {
+            let e = load(&[(var, value)]).unwrap_err();
+            assert_eq!(e.variable, *named, "{var}={value:?}: {e}");
+            assert!(e.to_string().starts_with("invalid configuration: "));
+        }
+    }
+
+    #[test]
+    fn delegated_mode_needs_url_and_secret() {
+        let e = load(&[
+            ("LOGIN_MODE", "delegated"),
+            ("LOGIN_URL", "https://p.example/login"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "LOGIN_ASSERTION_SECRET");
+        let c = load(&[
+            ("LOGIN_MODE", "delegated"),
+            ("LOGIN_URL", "https://p.example/login"),
+            ("LOGIN_ASSERTION_SECRET", &"s".repeat(32)),
+        ])
+        .unwrap();
+        assert!(matches!(c.login, LoginMode::Delegated { .. }));
+    }
+}

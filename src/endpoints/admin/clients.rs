@@ -1,0 +1,227 @@
+//! Client registry: `/api/admin/clients[/{client_id}[/secret]]`, RFC 7591 field names.
+//!
+//! The client secret is returned on creation and on rotation only; at rest there is just its
+//! SHA-256 hash.
+
+use super::authorize;
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::endpoints::json::{object_body, JsonObject};
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Method, Request, Response};
+use crate::model::{AuthMethod, Client};
+use crate::oauth::client_metadata::{self as meta, metadata_error};
+use crate::store::{clients, Store};
+use crate::token::opaque;
+use serde_json::{json, Value};
+
+/// `GET` lists clients; `POST` registers one (201).
+pub async fn collection<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    authorize(ctx.config, req)?;
+    if req.method == Method::Get {
+        let list: Vec<Value> = clients::list(ctx.store).await?.iter().map(view).collect();
+        return Ok(Response::json(200, &json!({ "clients": list })));
+    }
+    let body = object_body(req)?;
+    let client = new_client(ctx, &body)?;
+    let secret = issue_secret(ctx, &client)?;
+    let client = Client {
+        secret_hash: secret.as_deref().map(opaque::hash),
+        ..client
+    };
+    clients::put(ctx.store, &client).await?;
+    Ok(Response::json(201, &with_secret(view(&client), secret)).no_store())
+}
+
+/// `GET`, `PATCH` (only the fields present change) or `DELETE` one client.
+pub async fn item<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+    client_id: &str,
+) -> Result<Response, OAuthError> {
+    authorize(ctx.config, req)?;
+    let client = find(ctx, client_id).await?;
+    match req.method {
+        Method::Delete => {
+            clients::delete(ctx.store, client_id).await?;
+            Ok(Response::new(204))
+        }
+        Method::Patch => {
+            let updated = apply_patch(ctx, client, &object_body(req)?)?;
+            clients::put(ctx.store, &updated).await?;
+            Ok(Response::json(200, &view(&updated)))
+        }
+        _ => Ok(Response::json(200, &view(&client))),
+    }
+}
+
+/// `POST .../secret`: a new secret, returned once; the old one stops working at once.
+pub async fn rotate_secret<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+    client_id: &str,
+) -> Result<Response, OAuthError> {
+    authorize(ctx.config, req)?;
+    let client = find(ctx, client_id).await?;
+    let Some(secret) = issue_secret(ctx, &client)? else {
+        return Err(OAuthError::invalid_request(
+            "This is a public client (token_endpoint_auth_method \"none\"); it has no secret",
+        ));
+    };
+    let client = Client {
+        secret_hash: Some(opaque::hash(&secret)),
+        updated_at: ctx.now,
+        ..client
+    };
+    clients::put(ctx.store, &client).await?;
+    Ok(Response::json(200, &with_secret(view(&client), Some(secret))).no_store())
+}
+
+async fn find<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>, id: &str) -> Result<Client, OAuthError> {
+    clients::get(ctx.store, id)
+        .await?
+        .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {id:?}")))
+}
+
+fn issue_secret<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    client: &Client,
+) -> Result<Option<String>, OAuthError> {
+    if client.is_confidential() {
+        opaque::new_secret(ctx.crypto).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Type errors in metadata fields are RFC 7591 `invalid_client_metadata`.
+fn field<T>(r: Result<T, OAuthError>) -> Result<T, OAuthError> {
+    r.map_err(|e| match e.code {
+        ErrorCode::InvalidRequest => metadata_error(e.description),
+        _ => e,
+    })
+}
+
+fn new_client<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    body: &JsonObject,
+) -> Result<Client, OAuthError> {
+    let required = |name: &str| metadata_error(format!("{name} is required"));
+    let client_name = meta::validate_name(
+        &field(body.opt_str("client_name"))?.ok_or_else(|| required("client_name"))?,
+    )?;
+    let redirect_uris = meta::validate_redirect_uris(
+        field(body.opt_str_array("redirect_uris"))?.ok_or_else(|| required("redirect_uris"))?,
+    )?;
+    let scopes = meta::validate_scope(
+        &field(body.opt_str("scope"))?.ok_or_else(|| required("scope"))?,
+        &ctx.config.scopes,
+    )?;
+    let method = match field(body.opt_str("token_endpoint_auth_method"))? {
+        // RFC 7591 §2: the default is client_secret_basic.
+        None => AuthMethod::ClientSecretBasic,
+        Some(m) => meta::validate_auth_method(&m)?,
+    };
+    Ok(Client {
+        client_id: opaque::random_b64(ctx.crypto, 16)?,
+        client_name,
+        description: meta::validate_description(field(body.opt_str("description"))?)?,
+        logo_uri: meta::validate_web_url("logo_uri", field(body.opt_str("logo_uri"))?)?,
+        client_uri: meta::validate_web_url("client_uri", field(body.opt_str("client_uri"))?)?,
+        redirect_uris,
+        scopes,
+        token_endpoint_auth_method: method,
+        secret_hash: None,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    })
+}
+
+fn apply_patch<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    mut client: Client,
+    body: &JsonObject,
+) -> Result<Client, OAuthError> {
+    if body.has("client_id") || body.has("client_secret") {
+        return Err(metadata_error(
+            "client_id and client_secret cannot be changed (rotate the secret with POST .../secret)",
+        ));
+    }
+    if body.has("client_name") {
+        let name = field(body.opt_str("client_name"))?.unwrap_or_default();
+        client.client_name = meta::validate_name(&name)?;
+    }
+    if body.has("description") {
+        client.description = meta::validate_description(field(body.opt_str("description"))?)?;
+    }
+    if body.has("logo_uri") {
+        client.logo_uri = meta::validate_web_url("logo_uri", field(body.opt_str("logo_uri"))?)?;
+    }
+    if body.has("client_uri") {
+        client.client_uri =
+            meta::validate_web_url("client_uri", field(body.opt_str("client_uri"))?)?;
+    }
+    if body.has("redirect_uris") {
+        let uris = field(body.opt_str_array("redirect_uris"))?.unwrap_or_default();
+        client.redirect_uris = meta::validate_redirect_uris(uris)?;
+    }
+    if body.has("scope") {
+        let scope = field(body.opt_str("scope"))?.unwrap_or_default();
+        client.scopes = meta::validate_scope(&scope, &ctx.config.scopes)?;
+    }
+    if let Some(m) = field(body.opt_str("token_endpoint_auth_method"))? {
+        let method = meta::validate_auth_method(&m)?;
+        // Switching between public and confidential changes what the client must hold; a new
+        // registration makes that explicit instead of silently minting or dropping a secret.
+        if method.is_confidential() != client.is_confidential() {
+            return Err(metadata_error(
+                "token_endpoint_auth_method cannot change between public (\"none\") and confidential; register a new client",
+            ));
+        }
+        client.token_endpoint_auth_method = method;
+    }
+    client.updated_at = ctx.now;
+    Ok(client)
+}
+
+/// The client as the API shows it (RFC 7591 §3.2.1). Never includes the secret hash.
+pub fn view(client: &Client) -> Value {
+    let mut v = json!({
+        "client_id": client.client_id,
+        "client_name": client.client_name,
+        "redirect_uris": client.redirect_uris,
+        "scope": client.scopes.join(" "),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method.as_str(),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "client_id_issued_at": client.created_at,
+        "updated_at": client.updated_at,
+    });
+    let Some(obj) = v.as_object_mut() else {
+        return v;
+    };
+    for (name, value) in [
+        ("description", &client.description),
+        ("logo_uri", &client.logo_uri),
+        ("client_uri", &client.client_uri),
+    ] {
+        if let Some(value) = value {
+            obj.insert(name.into(), Value::String(value.clone()));
+        }
+    }
+    if client.is_confidential() {
+        // RFC 7591 §3.2.1: 0 means the secret does not expire.
+        obj.insert("client_secret_expires_at".into(), json!(0));
+    }
+    v
+}
+
+fn with_secret(mut view: Value, secret: Option<String>) -> Value {
+    if let (Some(secret), Some(obj)) = (secret, view.as_object_mut()) {
+        obj.insert("client_secret".into(), Value::String(secret));
+    }
+    view
+}

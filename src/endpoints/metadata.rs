@@ -1,0 +1,28 @@
+//! `GET /.well-known/oauth-authorization-server`: RFC 8414 metadata.
+//! Lists only endpoints that exist; grows as endpoints arrive.
+
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::http::Response;
+use crate::store::Store;
+use serde_json::json;
+
+pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
+    let c = ctx.config;
+    let scopes: Vec<&str> = c.scopes.names().collect();
+    json!({
+        "issuer": c.issuer,
+        "jwks_uri": c.url("/.well-known/jwks.json"),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "none"],
+    })
+}
+
+pub fn handle<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {
+    Response::json(200, &document(ctx))
+        .with_header("cache-control", "public, max-age=3600")
+        .with_header("access-control-allow-origin", "*")
+}

@@ -1,0 +1,214 @@
+//! The one error type of the provider, and the one place it becomes an HTTP response.
+//!
+//! Endpoints return `Result<Response, OAuthError>`; they never build error JSON by hand.
+//! `description` is public and tells a developer what to fix; `debug` is private (logs only)
+//! and must never hold secrets.
+
+use crate::http::Response;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    // RFC 6749 §4.1.2.1 and §5.2
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    AccessDenied,
+    UnsupportedResponseType,
+    ServerError,
+    TemporarilyUnavailable,
+    // RFC 7009 §2.2.1
+    UnsupportedTokenType,
+    // RFC 7591 §3.2.2
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    // RFC 6750 §3.1, used by the admin API's bearer credential
+    InvalidToken,
+    // Plain HTTP conditions, with the same JSON shape
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "invalid_request",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::AccessDenied => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+    /// Private detail for logs; never sent to the client.
+    pub debug: Option<String>,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> OAuthError {
+        OAuthError {
+            code,
+            description: description.into(),
+            debug: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> OAuthError {
+        OAuthError::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// RFC 6749 §5.2: client authentication failed. One message for every cause, so the
+    /// response does not tell an attacker which half was wrong.
+    pub fn invalid_client() -> OAuthError {
+        OAuthError::new(
+            ErrorCode::InvalidClient,
+            "Invalid client_id or client_secret",
+        )
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> OAuthError {
+        OAuthError::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> OAuthError {
+        OAuthError::new(ErrorCode::InvalidScope, description)
+    }
+
+    pub fn not_found(description: impl Into<String>) -> OAuthError {
+        OAuthError::new(ErrorCode::NotFound, description)
+    }
+
+    /// An internal failure. The client sees a generic message; `debug` goes to the log.
+    pub fn server(debug: impl Into<String>) -> OAuthError {
+        OAuthError {
+            code: ErrorCode::ServerError,
+            description: "The server could not complete the request".into(),
+            debug: Some(debug.into()),
+        }
+    }
+
+    pub fn with_debug(mut self, debug: impl Into<String>) -> OAuthError {
+        self.debug = Some(debug.into());
+        self
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The RFC 6749 §5.2 JSON response, with the status and headers this error calls for.
+    pub fn to_response(&self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'a str,
+            error_description: &'a str,
+        }
+        let mut response = Response::json(
+            self.status(),
+            &Body {
+                error: self.code.as_str(),
+                error_description: &self.description,
+            },
+        )
+        .no_store();
+        match self.code {
+            // RFC 6749 §5.2: 401 for a failed client authentication carries a challenge.
+            ErrorCode::InvalidClient => {
+                response = response.with_header("www-authenticate", "Basic realm=\"edge-oauth\"");
+            }
+            // RFC 6750 §3: the admin API's bearer credential was missing or wrong.
+            ErrorCode::InvalidToken => {
+                response = response.with_header(
+                    "www-authenticate",
+                    "Bearer realm=\"edge-oauth-admin\", error=\"invalid_token\"",
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_client_is_401_with_basic_challenge() {
+        let r = OAuthError::invalid_client().to_response();
+        assert_eq!(r.status, 401);
+        assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["error"], "invalid_client");
+        assert_eq!(
+            body["error_description"],
+            "Invalid client_id or client_secret"
+        );
+    }
+
+    #[test]
+    fn server_error_hides_debug_detail() {
+        let r = OAuthError::server("kv put failed for key client:abc").to_response();
+        assert_eq!(r.status, 500);
+        let text = String::from_utf8(r.body).unwrap();
+        assert!(!text.contains("client:abc"));
+    }
+
+    #[test]
+    fn oversized_body_is_413_invalid_request() {
+        let r = OAuthError::new(ErrorCode::PayloadTooLarge, "too big").to_response();
+        assert_eq!(r.status, 413);
+        assert!(String::from_utf8(r.body)
+            .unwrap()
+            .contains("invalid_request"));
+    }
+
+    #[test]
+    fn errors_are_not_cached() {
+        let r = OAuthError::invalid_request("x").to_response();
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+}

@@ -1,0 +1,63 @@
+//! A registered OAuth application ("client").
+
+use serde::{Deserialize, Serialize};
+
+/// RFC 7591 §2 `token_endpoint_auth_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client (single-page or mobile app): no secret, PKCE only.
+    None,
+}
+
+impl AuthMethod {
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        match s {
+            "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
+            "client_secret_post" => Some(AuthMethod::ClientSecretPost),
+            "none" => Some(AuthMethod::None),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
+    }
+
+    pub fn is_confidential(self) -> bool {
+        self != AuthMethod::None
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub client_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    pub redirect_uris: Vec<String>,
+    /// Scopes this client may request, in catalog order.
+    pub scopes: Vec<String>,
+    pub token_endpoint_auth_method: AuthMethod,
+    /// SHA-256 of the client secret (base64url). Never the secret itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+impl Client {
+    pub fn is_confidential(&self) -> bool {
+        self.token_endpoint_auth_method.is_confidential()
+    }
+}

@@ -1,0 +1,179 @@
+//! Client metadata as accepted by the admin API (RFC 7591 §2 field names), and its validation.
+//! Errors use RFC 7591 §3.2.2 codes: `invalid_redirect_uri` or `invalid_client_metadata`.
+
+use super::{redirect_uri, scope::ScopeCatalog};
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::AuthMethod;
+
+pub const MAX_NAME_LEN: usize = 100;
+pub const MAX_DESCRIPTION_LEN: usize = 1000;
+pub const MAX_URL_LEN: usize = 2000;
+pub const MAX_REDIRECT_URIS: usize = 20;
+
+pub fn metadata_error(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+}
+
+pub fn validate_name(name: &str) -> Result<String, OAuthError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(metadata_error("client_name must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(metadata_error(format!(
+            "client_name must be at most {MAX_NAME_LEN} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(metadata_error(
+            "client_name must not contain control characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+pub fn validate_description(text: Option<String>) -> Result<Option<String>, OAuthError> {
+    let Some(text) = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_DESCRIPTION_LEN {
+        return Err(metadata_error(format!(
+            "description must be at most {MAX_DESCRIPTION_LEN} characters"
+        )));
+    }
+    Ok(Some(text))
+}
+
+/// `logo_uri` and `client_uri` are shown to users, so only absolute `https` URLs (or `http` on
+/// loopback, for development) are accepted: never `javascript:` or `data:`.
+pub fn validate_web_url(field: &str, value: Option<String>) -> Result<Option<String>, OAuthError> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.len() > MAX_URL_LEN {
+        return Err(metadata_error(format!(
+            "{field} must be at most {MAX_URL_LEN} characters"
+        )));
+    }
+    let parsed = url::Url::parse(&value)
+        .map_err(|_| metadata_error(format!("{field} must be an absolute https URL")))?;
+    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let ok = parsed.host_str().is_some()
+        && (parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback));
+    if !ok || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(metadata_error(format!(
+            "{field} must be an absolute https URL"
+        )));
+    }
+    Ok(Some(value))
+}
+
+pub fn validate_redirect_uris(uris: Vec<String>) -> Result<Vec<String>, OAuthError> {
+    if uris.is_empty() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRedirectUri,
+            "redirect_uris must hold at least one URI",
+        ));
+    }
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRedirectUri,
+            format!("at most {MAX_REDIRECT_URIS} redirect_uris are allowed"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(uris.len());
+    for uri in uris {
+        redirect_uri::validate_for_registration(&uri)
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidRedirectUri, e))?;
+        if !out.contains(&uri) {
+            out.push(uri);
+        }
+    }
+    Ok(out)
+}
+
+/// Scopes the client may request: each must be in the catalog; stored in catalog order.
+pub fn validate_scope(scope: &str, catalog: &ScopeCatalog) -> Result<Vec<String>, OAuthError> {
+    let scopes = super::scope::parse_scope(scope).map_err(metadata_error)?;
+    if scopes.is_empty() {
+        return Err(metadata_error("scope must name at least one scope"));
+    }
+    if let Some(unknown) = scopes.iter().find(|s| !catalog.contains(s)) {
+        return Err(metadata_error(format!(
+            "scope {unknown:?} is not in the scope catalog"
+        )));
+    }
+    Ok(catalog.in_catalog_order(&scopes))
+}
+
+pub fn validate_auth_method(method: &str) -> Result<AuthMethod, OAuthError> {
+    AuthMethod::parse(method).ok_or_else(|| {
+        metadata_error(format!(
+            "token_endpoint_auth_method {method:?} is not supported (use client_secret_basic, client_secret_post or none)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_rules() {
+        assert_eq!(validate_name("  Photo App ").unwrap(), "Photo App");
+        assert!(validate_name(" ").is_err());
+        assert!(validate_name(&"x".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(validate_name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn web_urls_must_be_https_and_absolute() {
+        let cases: &[(&str, bool)] = &[
+            ("https://example.com/logo.png", true),
+            ("http://localhost:3000/logo.png", true),
+            ("http://example.com/logo.png", false),
+            ("javascript:alert(1)", false),
+            ("data:image/png;base64,AAAA", false),
+            ("logo.png", false),
+        ];
+        for (url, ok) in cases {
+            let got = validate_web_url("logo_uri", Some(url.to_string()));
+            assert_eq!(got.is_ok(), *ok, "{url}");
+        }
+        assert_eq!(
+            validate_web_url("logo_uri", Some(String::new())).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn redirect_uri_errors_use_invalid_redirect_uri() {
+        let err = validate_redirect_uris(vec!["http://evil.example/cb".into()]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRedirectUri);
+        let err = validate_redirect_uris(vec![]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRedirectUri);
+        let many = (0..=MAX_REDIRECT_URIS)
+            .map(|i| format!("https://a.example/{i}"))
+            .collect();
+        assert!(validate_redirect_uris(many).is_err());
+    }
+
+    #[test]
+    fn scope_must_come_from_catalog() {
+        let catalog = ScopeCatalog::default();
+        assert_eq!(
+            validate_scope("images:read profile:read", &catalog).unwrap(),
+            vec!["profile:read", "images:read"]
+        );
+        let err = validate_scope("admin", &catalog).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidClientMetadata);
+        assert!(err.description.contains("\"admin\""));
+        assert!(validate_scope("  ", &catalog).is_err());
+    }
+
+    #[test]
+    fn auth_method_is_one_of_three() {
+        assert_eq!(validate_auth_method("none").unwrap(), AuthMethod::None);
+        assert!(validate_auth_method("private_key_jwt").is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! Scopes (RFC 6749 §3.3): the configurable catalog and parsing of `scope` strings.
+
+use serde::Deserialize;
+
+/// The default catalog: the photo-gallery platform of the product spec.
+const DEFAULT_CATALOG: &[(&str, &str)] = &[
+    (
+        "profile:read",
+        "Read your basic profile (name, email, avatar)",
+    ),
+    ("galleries:read", "View your galleries and their settings"),
+    (
+        "galleries:write",
+        "Create, update and delete your galleries",
+    ),
+    ("images:read", "View your images"),
+    ("images:write", "Upload, update and delete your images"),
+    ("stats:read", "View your analytics and statistics"),
+    ("webhooks:read", "View your webhook configurations"),
+    ("webhooks:write", "Create, update and delete your webhooks"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeCatalog {
+    entries: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogEntry {
+    name: String,
+    description: String,
+}
+
+impl Default for ScopeCatalog {
+    fn default() -> ScopeCatalog {
+        ScopeCatalog {
+            entries: DEFAULT_CATALOG
+                .iter()
+                .map(|(n, d)| (n.to_string(), d.to_string()))
+                .collect(),
+        }
+    }
+}
+
+impl ScopeCatalog {
+    /// Parses the `SCOPES` variable: `[{"name": "...", "description": "..."}, ...]`.
+    pub fn parse(text: &str) -> Result<ScopeCatalog, String> {
+        let list: Vec<CatalogEntry> = serde_json::from_str(text).map_err(|e| {
+            format!("expected a JSON array of {{\"name\", \"description\"}} objects ({e})")
+        })?;
+        if list.is_empty() {
+            return Err("the catalog is empty".into());
+        }
+        let mut entries: Vec<(String, String)> = Vec::with_capacity(list.len());
+        for entry in list {
+            if !is_scope_token(&entry.name) {
+                return Err(format!("{:?} is not a valid scope name", entry.name));
+            }
+            if entries.iter().any(|(n, _)| *n == entry.name) {
+                return Err(format!("{:?} is listed twice", entry.name));
+            }
+            entries.push((entry.name, entry.description));
+        }
+        Ok(ScopeCatalog { entries })
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.iter().any(|(n, _)| n == name)
+    }
+
+    pub fn description(&self, name: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.as_str())
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// `scopes` sorted into catalog order, so stored and displayed lists are stable.
+    pub fn in_catalog_order(&self, scopes: &[String]) -> Vec<String> {
+        self.names()
+            .filter(|n| scopes.iter().any(|s| s == n))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// Splits a space-delimited scope string, dropping repeats. Errors name the bad token.
+pub fn parse_scope(s: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for token in s.split(' ').filter(|t| !t.is_empty()) {
+        if !is_scope_token(token) {
+            return Err(format!("{token:?} is not a valid scope"));
+        }
+        if !out.iter().any(|t| t == token) {
+            out.push(token.to_string());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_catalog_has_the_spec_scopes_in_order() {
+        let c = ScopeCatalog::default();
+        assert_eq!(c.names().count(), 8);
+        assert_eq!(c.names().next(), Some("profile:read"));
+        assert!(c.description("images:write").unwrap().contains("Upload"));
+    }
+
+    #[test]
+    fn parse_scope_splits_and_dedupes() {
+        assert_eq!(parse_scope("a b  a").unwrap(), vec!["a", "b"]);
+        assert_eq!(parse_scope("").unwrap(), Vec::<String>::new());
+        assert!(parse_scope("a \"b\"")
+            .unwrap_err()
+            .contains("\"\\\"b\\\"\""));
+        assert!(parse_scope("caf\u{e9}").is_err());
+    }
+
+    #[test]
+    fn catalog_order_is_applied() {
+        let c = ScopeCatalog::default();
+        let got = c.in_catalog_order(&["images:read".into(), "profile:read".into()]);
+        assert_eq!(got, vec!["profile:read", "images:read"]);
+    }
+
+    #[test]
+    fn custom_catalog_is_validated() {
+        assert!(ScopeCatalog::parse(r#"[{"name":"read","description":"Read"}]"#).is_ok());
+        for bad in [
+            "[]",
+            "{}",
+            r#"[{"name":"a b","description":"x"}]"#,
+            r#"[{"name":"a","description":"x"},{"name":"a","description":"y"}]"#,
+            r#"[{"name":"a"}]"#,
+        ] {
+            assert!(ScopeCatalog::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! (method, path) → endpoint. Paths are part of the product contract (SPEC.md).
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::Method;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Metadata,
+    Jwks,
+    AdminClients,
+    AdminClient(String),
+    AdminClientSecret(String),
+}
+
+/// Resolves a route, or 404 for an unknown path and 405 for a known path with the wrong method.
+pub fn resolve(method: &Method, path: &str) -> Result<Route, OAuthError> {
+    use Method::*;
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (route, allowed): (Route, &[Method]) = match segments.as_slice() {
+        [".well-known", "oauth-authorization-server"] => (Route::Metadata, &[Get, Head]),
+        [".well-known", "jwks.json"] => (Route::Jwks, &[Get, Head]),
+        ["api", "admin", "clients"] => (Route::AdminClients, &[Get, Post]),
+        ["api", "admin", "clients", id] if !id.is_empty() => {
+            (Route::AdminClient(id.to_string()), &[Get, Patch, Delete])
+        }
+        ["api", "admin", "clients", id, "secret"] if !id.is_empty() => {
+            (Route::AdminClientSecret(id.to_string()), &[Post])
+        }
+        _ => return Err(OAuthError::not_found(format!("No endpoint at {path}"))),
+    };
+    if allowed.contains(method) {
+        Ok(route)
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{path} does not accept this method"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_known_paths_and_refuses_others() {
+        assert_eq!(
+            resolve(&Method::Get, "/.well-known/jwks.json").unwrap(),
+            Route::Jwks
+        );
+        assert_eq!(
+            resolve(&Method::Delete, "/api/admin/clients/abc").unwrap(),
+            Route::AdminClient("abc".into())
+        );
+        assert_eq!(
+            resolve(&Method::Post, "/api/admin/clients/abc/secret").unwrap(),
+            Route::AdminClientSecret("abc".into())
+        );
+        assert_eq!(resolve(&Method::Get, "/nope").unwrap_err().status(), 404);
+        assert_eq!(
+            resolve(&Method::Get, "/api/admin/clients/")
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            resolve(&Method::Post, "/.well-known/jwks.json")
+                .unwrap_err()
+                .status(),
+            405
+        );
+    }
+}

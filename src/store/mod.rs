@@ -1,0 +1,84 @@
+//! Persistence: a small key-value trait shaped like Workers KV.
+//!
+//! Values are JSON strings. Every key the provider writes is listed in `keys.rs` and in
+//! `docs/storage.md` (prefix, value, TTL). `MemoryStore` behaves like KV (TTL expiry, TTLs
+//! under 60 s refused) so native tests catch what production would reject.
+
+pub mod clients;
+pub mod keys;
+pub mod memory;
+
+pub use memory::MemoryStore;
+
+use crate::error::OAuthError;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Workers KV refuses `expirationTtl` below 60 seconds.
+pub const MIN_TTL_SECONDS: u64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> OAuthError {
+        OAuthError::server(format!("store: {}", e.0))
+    }
+}
+
+/// One page of a prefix listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub keys: Vec<String>,
+    /// Set when more keys follow; pass it back to get the next page.
+    pub cursor: Option<String>,
+}
+
+/// The storage the core needs. Futures are not `Send`: the Worker runtime is single-threaded.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// `ttl_seconds` must be `None` or at least [`MIN_TTL_SECONDS`].
+    async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>)
+        -> Result<(), StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, StoreError>;
+}
+
+/// Reads a JSON record. A record that no longer parses is reported, not silently dropped.
+pub async fn get_json<T: DeserializeOwned>(
+    store: &impl Store,
+    key: &str,
+) -> Result<Option<T>, OAuthError> {
+    match store.get(key).await? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| OAuthError::server(format!("corrupt record at {key}: {e}"))),
+    }
+}
+
+pub async fn put_json<T: Serialize>(
+    store: &impl Store,
+    key: &str,
+    value: &T,
+    ttl_seconds: Option<u64>,
+) -> Result<(), OAuthError> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| OAuthError::server(format!("serialize {key}: {e}")))?;
+    store.put(key, &text, ttl_seconds).await?;
+    Ok(())
+}
+
+/// Every key under `prefix`, following cursors.
+pub async fn list_all(store: &impl Store, prefix: &str) -> Result<Vec<String>, OAuthError> {
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list(prefix, cursor.as_deref()).await?;
+        keys.extend(page.keys);
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(keys),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Worker request/response ⇄ the core's plain `http` types.
+
+use crate::app::payload_too_large;
+use crate::error::OAuthError;
+use crate::http::{Method, Request, Response, MAX_BODY_BYTES};
+
+/// Reads the request, refusing bodies over the limit before buffering them when the size is
+/// declared, and after reading when it is not (chunked).
+pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError> {
+    let url = req
+        .url()
+        .map_err(|e| OAuthError::invalid_request(format!("Bad request URL: {e}")))?;
+    let declared: Option<usize> = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(payload_too_large());
+    }
+    let method = Method::parse(req.method().as_ref());
+    let body = match method {
+        Method::Get | Method::Head => Vec::new(),
+        _ => req
+            .bytes()
+            .await
+            .map_err(|e| OAuthError::invalid_request(format!("Could not read body: {e}")))?,
+    };
+    if body.len() > MAX_BODY_BYTES {
+        return Err(payload_too_large());
+    }
+    Ok(Request {
+        method,
+        path: url.path().to_string(),
+        query: url.query().unwrap_or("").to_string(),
+        headers: req
+            .headers()
+            .entries()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        body,
+    })
+}
+
+pub fn to_worker(response: Response) -> worker::Result<worker::Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in &response.headers {
+        headers.append(name, value)?;
+    }
+    // A 204/304 must have a null body, which `from_bytes` would not give.
+    let out = if response.body.is_empty() {
+        worker::Response::empty()?
+    } else {
+        worker::Response::from_bytes(response.body)?
+    };
+    Ok(out.with_status(response.status).with_headers(headers))
+}

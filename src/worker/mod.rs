@@ -1,0 +1,59 @@
+//! The Worker entry point: the only code that touches the Workers runtime. It converts the
+//! request, supplies KV, WebCrypto and the clock, and hands everything to `app::handle`.
+
+mod convert;
+mod kv;
+mod webcrypto;
+
+use crate::app::{self, Ctx};
+use crate::config::Config;
+use crate::error::OAuthError;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::{console_error, event, Context, Env, Request, Response, Result};
+
+const KV_BINDING: &str = "OAUTH_KV";
+
+thread_local! {
+    // The environment is fixed for the life of an isolate, so the validated config is cached.
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+fn config(env: &Env) -> std::result::Result<Rc<Config>, String> {
+    if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
+        return Ok(config);
+    }
+    let lookup = |name: &str| env.secret(name).ok().map(|v| v.to_string());
+    let config = Rc::new(Config::from_lookup(lookup).map_err(|e| e.to_string())?);
+    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+    Ok(config)
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let config = match config(&env) {
+        Ok(config) => config,
+        Err(message) => {
+            console_error!("{message}");
+            let error = OAuthError::server(message.clone());
+            let error = OAuthError {
+                description: message,
+                ..error
+            };
+            return convert::to_worker(error.to_response());
+        }
+    };
+    let request = match convert::from_worker(req).await {
+        Ok(request) => request,
+        Err(error) => return convert::to_worker(error.to_response()),
+    };
+    let store = kv::KvStore::new(env.kv(KV_BINDING)?);
+    let ctx = Ctx {
+        config: &config,
+        store: &store,
+        crypto: &webcrypto::WebCrypto,
+        now: (worker::Date::now().as_millis() / 1000),
+    };
+    let response = app::handle(&ctx, &request, &|line| console_error!("{line}")).await;
+    convert::to_worker(response)
+}
