@@ -1,0 +1,7 @@
+//! Shared test support: the Worker in workerd (`worker`), plain HTTP (`http`), and the
+//! core in-process against `MemoryStore` (`inprocess`).
+#![allow(dead_code)]
+
+pub mod http;
+pub mod inprocess;
+pub mod worker;

