@@ -1,7 +1,7 @@
 // Writes .dev.vars (git-ignored) for local development on first run, and leaves it alone after:
 // a development signing key (SIGNING_KEYS), the admin credential (ADMIN_TOKEN) and the secret a
 // platform uses to sign delegated-login assertions (LOGIN_ASSERTION_SECRET).
-import { existsSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { signingKey, secret } from "./keys.mjs";
 
 const path = new URL("../.dev.vars", import.meta.url);
@@ -18,7 +18,6 @@ if (!existsSync(path)) {
 } else {
   console.log("[dev] reusing .dev.vars");
 }
-const admin = readFileSync(path, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1] ?? "";
 console.log(`
   Issuer          http://127.0.0.1:8787
   Metadata        http://127.0.0.1:8787/.well-known/oauth-authorization-server
@@ -26,8 +25,9 @@ console.log(`
   Admin token     ADMIN_TOKEN in .dev.vars
   Local KV        .wrangler/state (persisted between runs)
 
-  Create a client:
+  Create a client (the token stays in .dev.vars, not in your shell history):
+    export $(grep ^ADMIN_TOKEN= .dev.vars)
     curl -s -X POST http://127.0.0.1:8787/api/admin/clients \\
-      -H "Authorization: Bearer ${admin}" -H "Content-Type: application/json" \\
+      -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" \\
       -d '{"client_name":"My App","redirect_uris":["http://127.0.0.1:3000/callback"],"scope":"profile:read images:read"}'
 `);

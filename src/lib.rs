@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod router;
 pub mod store;
 pub mod token;
+pub mod ui;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

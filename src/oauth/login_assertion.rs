@@ -46,9 +46,7 @@ pub fn verify_assertion(
         return Err("login assertions are not configured (no secret)".into());
     }
     if token.len() > MAX_TOKEN_LEN {
-        return Err(format!(
-            "assertion is longer than {MAX_TOKEN_LEN} bytes"
-        ));
+        return Err(format!("assertion is longer than {MAX_TOKEN_LEN} bytes"));
     }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -177,12 +175,12 @@ fn optional_string(
 ) -> Result<Option<String>, String> {
     match claims.get(claim) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max => Err(format!(
-            "assertion {claim} is longer than {max} characters"
-        )),
-        Some(Value::String(s)) if s.chars().any(char::is_control) => Err(format!(
-            "assertion {claim} contains control characters"
-        )),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            Err(format!("assertion {claim} is longer than {max} characters"))
+        }
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            Err(format!("assertion {claim} contains control characters"))
+        }
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(format!("assertion {claim} must be a string")),
     }
@@ -256,8 +254,14 @@ mod tests {
     #[test]
     fn accepted_variants() {
         let cases = [
-            ("aud array containing issuer", with(json!({"aud": ["other", ISSUER]}))),
-            ("no name or email", with(json!({"name": null, "email": null}))),
+            (
+                "aud array containing issuer",
+                with(json!({"aud": ["other", ISSUER]})),
+            ),
+            (
+                "no name or email",
+                with(json!({"name": null, "email": null})),
+            ),
             ("no iat", with(json!({"iat": null}))),
             ("iat within skew", with(json!({"iat": NOW + 60}))),
             ("exp at the 600 s limit", with(json!({"exp": NOW + 600}))),
@@ -282,7 +286,9 @@ mod tests {
         let flipped = String::from_utf8(flipped).unwrap();
         let other_payload = B64.encode(with(json!({"sub": "admin"})).to_string());
 
+        #[rustfmt::skip]
         let cases: Vec<(&str, String, &str)> = vec![
+            // Signature and algorithm
             ("wrong signature", format!("{h}.{p}.{flipped}"), "signature is invalid"),
             ("payload swapped", format!("{h}.{other_payload}.{s}"), "signature is invalid"),
             ("wrong secret", sign_assertion_for_tests(&good_claims(), b"another secret"), "signature is invalid"),
@@ -293,6 +299,7 @@ mod tests {
             ("alg lowercase", with_header(json!({"alg": "hs256"}), &good_claims()), "HS256"),
             ("alg missing", with_header(json!({"typ": "JWT"}), &good_claims()), "HS256"),
             ("crit header", with_header(json!({"alg": "HS256", "crit": ["b64"]}), &good_claims()), "critical"),
+            // Time
             ("expired", sign(with(json!({"exp": NOW - 1}))), "assertion expired"),
             ("expires now", sign(with(json!({"exp": NOW}))), "assertion expired"),
             ("too long-lived", sign(with(json!({"exp": NOW + 601}))), "too long"),
@@ -301,10 +308,12 @@ mod tests {
             ("exp fractional", sign(with(json!({"exp": NOW as f64 + 300.5}))), "integer"),
             ("iat in the future", sign(with(json!({"iat": NOW + 61}))), "issued in the future"),
             ("nbf in the future", sign(with(json!({"nbf": NOW + 120}))), "not valid yet"),
+            // Audience
             ("wrong aud", sign(with(json!({"aud": "https://evil.example"}))), "audience does not match"),
             ("aud with trailing slash", sign(with(json!({"aud": format!("{ISSUER}/")}))), "audience does not match"),
             ("aud array without issuer", sign(with(json!({"aud": ["a", "b"]}))), "audience does not match"),
             ("aud missing", sign(with(json!({"aud": null}))), "audience does not match"),
+            // Identity claims
             ("sub missing", sign(with(json!({"sub": null}))), "no sub"),
             ("sub empty", sign(with(json!({"sub": ""}))), "no sub"),
             ("sub a number", sign(with(json!({"sub": 42}))), "sub must be a string"),
@@ -315,6 +324,7 @@ mod tests {
             ("jti too long", sign(with(json!({"jti": "j".repeat(129)}))), "jti is longer"),
             ("name too long", sign(with(json!({"name": "n".repeat(256)}))), "name is longer"),
             ("email not a string", sign(with(json!({"email": ["a@b.c"]}))), "email must be a string"),
+            // Structure and encoding
             ("two parts", format!("{h}.{p}"), "three dot-separated parts"),
             ("four parts", format!("{good}.x"), "three dot-separated parts"),
             ("empty", String::new(), "three dot-separated parts"),
@@ -323,8 +333,8 @@ mod tests {
             ("padded signature", format!("{good}="), "signature is not valid base64url"),
             ("header not JSON", format!("{}.{p}.{s}", B64.encode("alg=HS256")), "header is not a JSON object"),
             ("header a JSON array", format!("{}.{p}.{s}", B64.encode("[1]")), "header is not a JSON object"),
-            ("payload not JSON", with_header_raw_payload("not json"), "payload is not a JSON object"),
-            ("payload bad base64", with_header_raw_b64_payload("@@@"), "payload is not valid base64url"),
+            ("payload not JSON", with_raw_payload(&B64.encode("not json")), "payload is not a JSON object"),
+            ("payload bad base64", with_raw_payload("@@@"), "payload is not valid base64url"),
             ("huge token", sign(with(json!({"pad": "x".repeat(MAX_TOKEN_LEN)}))), "longer than"),
         ];
         for (name, token, expected) in cases {
@@ -335,12 +345,8 @@ mod tests {
         }
     }
 
-    /// A correctly MACed token whose payload is `raw` (not JSON).
-    fn with_header_raw_payload(raw: &str) -> String {
-        with_header_raw_b64_payload(&B64.encode(raw))
-    }
-
-    fn with_header_raw_b64_payload(payload: &str) -> String {
+    /// A correctly MACed HS256 token whose payload part is `payload` as given.
+    fn with_raw_payload(payload: &str) -> String {
         let input = format!("{}.{payload}", B64.encode(r#"{"alg":"HS256"}"#));
         let mac = hmac_sha256(SECRET, input.as_bytes()).unwrap();
         format!("{input}.{}", B64.encode(mac))
@@ -363,7 +369,8 @@ mod tests {
         let key = HS256Key::from_bytes(SECRET);
 
         // Ours -> jwt-simple.
-        let claims = json!({"sub": "user-42", "jti": "j1", "aud": ISSUER, "iat": now, "exp": now + 300});
+        let claims =
+            json!({"sub": "user-42", "jti": "j1", "aud": ISSUER, "iat": now, "exp": now + 300});
         let token = sign_assertion_for_tests(&claims, SECRET);
         let options = VerificationOptions {
             allowed_audiences: Some(HashSet::from_strings(&[ISSUER])),

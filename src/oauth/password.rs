@@ -51,9 +51,8 @@ pub async fn verify_password(
     password: &str,
     stored: &str,
 ) -> Result<bool, OAuthError> {
-    let (iterations, salt, expected) = parse(stored).map_err(|why| {
-        OAuthError::server(format!("stored password hash is malformed: {why}"))
-    })?;
+    let (iterations, salt, expected) = parse(stored)
+        .map_err(|why| OAuthError::server(format!("stored password hash is malformed: {why}")))?;
     if password.len() > MAX_BYTES {
         // Could never have been set (see validate_new_password); do not spend the KDF on it.
         return Ok(false);
@@ -182,13 +181,25 @@ mod tests {
             ("too few fields", format!("pbkdf2-sha256$10${salt}")),
             ("too many fields", format!("{good}$x")),
             ("other scheme", format!("bcrypt$10${salt}${hash}")),
-            ("iterations not a number", format!("pbkdf2-sha256$ten${salt}${hash}")),
-            ("negative iterations", format!("pbkdf2-sha256$-1${salt}${hash}")),
+            (
+                "iterations not a number",
+                format!("pbkdf2-sha256$ten${salt}${hash}"),
+            ),
+            (
+                "negative iterations",
+                format!("pbkdf2-sha256$-1${salt}${hash}"),
+            ),
             ("zero iterations", format!("pbkdf2-sha256$0${salt}${hash}")),
-            ("above the ceiling", format!("pbkdf2-sha256$100001${salt}${hash}")),
+            (
+                "above the ceiling",
+                format!("pbkdf2-sha256$100001${salt}${hash}"),
+            ),
             ("salt not base64url", format!("pbkdf2-sha256$10$!!${hash}")),
             ("empty salt", format!("pbkdf2-sha256$10$${hash}")),
-            ("hash not base64url", format!("pbkdf2-sha256$10${salt}$a+b/")),
+            (
+                "hash not base64url",
+                format!("pbkdf2-sha256$10${salt}$a+b/"),
+            ),
             ("short hash", format!("pbkdf2-sha256$10${salt}$AAAA")),
         ];
         for (name, stored) in cases {

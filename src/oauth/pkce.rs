@@ -44,7 +44,9 @@ pub fn validate_verifier(verifier: &str) -> Result<(), String> {
         ));
     }
     if !verifier.bytes().all(is_unreserved) {
-        return Err("code_verifier may contain only A-Z, a-z, 0-9, \"-\", \".\", \"_\" and \"~\"".into());
+        return Err(
+            "code_verifier may contain only A-Z, a-z, 0-9, \"-\", \".\", \"_\" and \"~\"".into(),
+        );
     }
     Ok(())
 }
@@ -83,6 +85,7 @@ mod tests {
 
     #[test]
     fn verify_refuses_other_verifiers_and_challenges() {
+        #[rustfmt::skip]
         let cases: &[(&str, &str, &str)] = &[
             ("verifier off by one char", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl", RFC_CHALLENGE),
             ("plain: verifier equals challenge", RFC_CHALLENGE, RFC_CHALLENGE),
@@ -98,6 +101,7 @@ mod tests {
 
     #[test]
     fn challenge_must_be_43_base64url_chars() {
+        #[rustfmt::skip]
         let cases: &[(&str, &str, bool)] = &[
             ("sha256 digest", RFC_CHALLENGE, true),
             ("all alphabet chars", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-_0", true),
@@ -124,7 +128,11 @@ mod tests {
         let cases: Vec<(&str, String, bool)> = vec![
             ("43 chars", "a".repeat(43), true),
             ("128 chars", "a".repeat(128), true),
-            ("all unreserved punctuation", format!("{}-._~", "A".repeat(39)), true),
+            (
+                "all unreserved punctuation",
+                format!("{}-._~", "A".repeat(39)),
+                true,
+            ),
             ("42 chars", "a".repeat(42), false),
             ("129 chars", "a".repeat(129), false),
             ("empty", String::new(), false),
@@ -137,6 +145,8 @@ mod tests {
         for (name, verifier, ok) in cases {
             assert_eq!(validate_verifier(&verifier).is_ok(), ok, "{name}");
         }
-        assert!(validate_verifier("short").unwrap_err().contains("43 to 128"));
+        assert!(validate_verifier("short")
+            .unwrap_err()
+            .contains("43 to 128"));
     }
 }

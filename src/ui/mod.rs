@@ -81,11 +81,23 @@ mod tests {
     fn escape_replaces_every_html_special_character() {
         let cases = [
             ("plain", "Photo App", "Photo App"),
-            ("script tag", "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-            ("double quote", r#"a" onmouseover="x"#, "a&quot; onmouseover=&quot;x"),
+            (
+                "script tag",
+                "<script>alert(1)</script>",
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+            ),
+            (
+                "double quote",
+                r#"a" onmouseover="x"#,
+                "a&quot; onmouseover=&quot;x",
+            ),
             ("single quote", "it's", "it&#x27;s"),
             ("ampersand first", "&lt;", "&amp;lt;"),
-            ("non-ascii kept", "caf\u{e9} \u{1f4f7}", "caf\u{e9} \u{1f4f7}"),
+            (
+                "non-ascii kept",
+                "caf\u{e9} \u{1f4f7}",
+                "caf\u{e9} \u{1f4f7}",
+            ),
             ("empty", "", ""),
         ];
         for (name, input, expected) in cases {
@@ -97,9 +109,8 @@ mod tests {
     fn page_is_a_self_contained_mobile_document() {
         let html = page("<Title>", "<p>body</p>");
         assert!(html.starts_with("<!DOCTYPE html>"));
-        assert!(html.contains(
-            r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#
-        ));
+        assert!(html
+            .contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#));
         assert!(html.contains("<title>&lt;Title&gt;</title>"));
         assert!(html.contains("<p>body</p>"));
         assert!(html.contains("<style>"));
