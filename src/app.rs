@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Request, Response, MAX_BODY_BYTES};
+use crate::http::{Method, Request, Response, MAX_BODY_BYTES};
 use crate::router::{self, Route};
 use crate::store::Store;
 
@@ -49,7 +49,25 @@ async fn dispatch<S: Store, C: Crypto>(
     if req.body.len() > MAX_BODY_BYTES {
         return Err(payload_too_large());
     }
-    match router::resolve(&req.method, &req.path)? {
+    let route = router::resolve(&req.method, &req.path)?;
+    if req.method == Method::Options {
+        return Ok(preflight());
+    }
+    let cors = route.allows_cors();
+    let response = route_to(ctx, req, route).await;
+    if cors {
+        // Errors too: a browser client must be able to read the error body.
+        return response.map(with_cors).map_err(|e| e.with_cors());
+    }
+    response
+}
+
+async fn route_to<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+    route: Route,
+) -> Result<Response, OAuthError> {
+    match route {
         Route::Metadata => Ok(endpoints::metadata::handle(ctx)),
         Route::Jwks => Ok(endpoints::jwks::handle(ctx)),
         Route::AdminClients => endpoints::admin::clients::collection(ctx, req).await,
@@ -57,7 +75,29 @@ async fn dispatch<S: Store, C: Crypto>(
         Route::AdminClientSecret(id) => {
             endpoints::admin::clients::rotate_secret(ctx, req, &id).await
         }
+        Route::AdminUsers => endpoints::admin::users::collection(ctx, req).await,
+        Route::AdminUser(sub) => endpoints::admin::users::item(ctx, req, &sub).await,
+        Route::Authorize if req.method == Method::Post => endpoints::consent::post(ctx, req).await,
+        Route::Authorize => endpoints::authorize::get(ctx, req).await,
+        Route::Token => endpoints::token::post(ctx, req).await,
+        Route::Login => endpoints::login::post(ctx, req).await,
+        Route::LoginAssertion => endpoints::login_assertion::post(ctx, req).await,
     }
+}
+
+/// CORS preflight (Fetch standard): any origin, no credentials (tokens travel in headers).
+fn preflight() -> Response {
+    with_cors(Response::new(204))
+        .with_header("access-control-allow-methods", "GET, POST, OPTIONS")
+        .with_header(
+            "access-control-allow-headers",
+            "authorization, content-type",
+        )
+        .with_header("access-control-max-age", "86400")
+}
+
+fn with_cors(response: Response) -> Response {
+    response.set_header("access-control-allow-origin", "*")
 }
 
 pub fn payload_too_large() -> OAuthError {

@@ -17,6 +17,8 @@ pub enum LoginMode {
 pub struct Config {
     /// Exactly as configured, no trailing slash: `iss` everywhere (RFC 8414 §2, RFC 9207).
     pub issuer: String,
+    /// `aud` of access tokens (RFC 9068 §3): the APIs that accept them. Defaults to the issuer.
+    pub access_token_audience: String,
     pub access_token_ttl: u64,
     pub refresh_token_ttl: u64,
     pub auth_code_ttl: u64,
@@ -69,6 +71,7 @@ impl Config {
 
         let issuer = get("ISSUER").ok_or_else(|| err("ISSUER", "is required"))?;
         let secure_cookies = validate_issuer(&issuer)?;
+        let access_token_audience = get("ACCESS_TOKEN_AUDIENCE").unwrap_or_else(|| issuer.clone());
 
         let duration = |name: &'static str, default: u64, min: u64, max: u64| match get(name) {
             None => Ok(default),
@@ -136,6 +139,7 @@ impl Config {
 
         Ok(Config {
             issuer,
+            access_token_audience,
             access_token_ttl,
             refresh_token_ttl,
             auth_code_ttl,

@@ -32,6 +32,9 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    /// The resource already exists (an admin creating a taken email): 409 with the
+    /// RFC 6749-style `invalid_request` code, so clients need not learn a new one.
+    Conflict,
 }
 
 impl ErrorCode {
@@ -54,6 +57,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "invalid_request",
+            ErrorCode::Conflict => "invalid_request",
         }
     }
 
@@ -63,6 +67,7 @@ impl ErrorCode {
             ErrorCode::AccessDenied => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
@@ -77,6 +82,8 @@ pub struct OAuthError {
     pub description: String,
     /// Private detail for logs; never sent to the client.
     pub debug: Option<String>,
+    /// Whether the response may be read cross-origin (token endpoint, for browser clients).
+    pub cors: bool,
 }
 
 impl OAuthError {
@@ -85,6 +92,7 @@ impl OAuthError {
             code,
             description: description.into(),
             debug: None,
+            cors: false,
         }
     }
 
@@ -119,11 +127,17 @@ impl OAuthError {
             code: ErrorCode::ServerError,
             description: "The server could not complete the request".into(),
             debug: Some(debug.into()),
+            cors: false,
         }
     }
 
     pub fn with_debug(mut self, debug: impl Into<String>) -> OAuthError {
         self.debug = Some(debug.into());
+        self
+    }
+
+    pub fn with_cors(mut self) -> OAuthError {
+        self.cors = true;
         self
     }
 
@@ -146,6 +160,9 @@ impl OAuthError {
             },
         )
         .no_store();
+        if self.cors {
+            response = response.with_header("access-control-allow-origin", "*");
+        }
         match self.code {
             // RFC 6749 §5.2: 401 for a failed client authentication carries a challenge.
             ErrorCode::InvalidClient => {
@@ -204,6 +221,16 @@ mod tests {
         assert!(String::from_utf8(r.body)
             .unwrap()
             .contains("invalid_request"));
+    }
+
+    #[test]
+    fn conflict_is_409_invalid_request() {
+        let r = OAuthError::new(ErrorCode::Conflict, "email taken").to_response();
+        assert_eq!(r.status, 409);
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["error"], "invalid_request");
+        assert_eq!(body["error_description"], "email taken");
+        assert!(r.header("www-authenticate").is_none());
     }
 
     #[test]

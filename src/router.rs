@@ -10,6 +10,20 @@ pub enum Route {
     AdminClients,
     AdminClient(String),
     AdminClientSecret(String),
+    AdminUsers,
+    AdminUser(String),
+    /// GET: the authorization request; POST: the consent decision.
+    Authorize,
+    Token,
+    Login,
+    LoginAssertion,
+}
+
+impl Route {
+    /// Endpoints that browser apps (public clients) call cross-origin: CORS without cookies.
+    pub fn allows_cors(&self) -> bool {
+        matches!(self, Route::Token | Route::Metadata | Route::Jwks)
+    }
 }
 
 /// Resolves a route, or 404 for an unknown path and 405 for a known path with the wrong method.
@@ -26,6 +40,14 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, OAuthError> {
         ["api", "admin", "clients", id, "secret"] if !id.is_empty() => {
             (Route::AdminClientSecret(id.to_string()), &[Post])
         }
+        ["api", "admin", "users"] => (Route::AdminUsers, &[Get, Post]),
+        ["api", "admin", "users", sub] if !sub.is_empty() => {
+            (Route::AdminUser(sub.to_string()), &[Get, Delete])
+        }
+        ["api", "oauth", "authorize"] => (Route::Authorize, &[Get, Post]),
+        ["api", "oauth", "token"] => (Route::Token, &[Post, Options]),
+        ["api", "oauth", "login"] => (Route::Login, &[Post]),
+        ["api", "oauth", "login", "assertion"] => (Route::LoginAssertion, &[Post]),
         _ => return Err(OAuthError::not_found(format!("No endpoint at {path}"))),
     };
     if allowed.contains(method) {
@@ -55,6 +77,16 @@ mod tests {
         assert_eq!(
             resolve(&Method::Post, "/api/admin/clients/abc/secret").unwrap(),
             Route::AdminClientSecret("abc".into())
+        );
+        assert_eq!(
+            resolve(&Method::Delete, "/api/admin/users/u1").unwrap(),
+            Route::AdminUser("u1".into())
+        );
+        assert_eq!(
+            resolve(&Method::Patch, "/api/admin/users/u1")
+                .unwrap_err()
+                .status(),
+            405
         );
         assert_eq!(resolve(&Method::Get, "/nope").unwrap_err().status(), 404);
         assert_eq!(

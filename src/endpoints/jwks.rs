@@ -15,5 +15,4 @@ pub fn handle<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {
             "cache-control",
             "public, max-age=300, stale-while-revalidate=60",
         )
-        .with_header("access-control-allow-origin", "*")
 }

@@ -12,9 +12,15 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
     let scopes: Vec<&str> = c.scopes.names().collect();
     json!({
         "issuer": c.issuer,
+        "authorization_endpoint": c.url("/api/oauth/authorize"),
+        "token_endpoint": c.url("/api/oauth/token"),
         "jwks_uri": c.url("/.well-known/jwks.json"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        // RFC 9207: every authorization response carries `iss`.
+        "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
@@ -22,7 +28,5 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
 }
 
 pub fn handle<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {
-    Response::json(200, &document(ctx))
-        .with_header("cache-control", "public, max-age=3600")
-        .with_header("access-control-allow-origin", "*")
+    Response::json(200, &document(ctx)).with_header("cache-control", "public, max-age=3600")
 }

@@ -1,9 +1,16 @@
 //! Protocol pieces shared by endpoints: scopes, redirect URIs, client metadata, PKCE,
 //! passwords and delegated-login assertions.
 
+pub mod authorize_request;
+pub mod client_auth;
 pub mod client_metadata;
+pub mod code;
+pub mod grants;
+pub mod issue;
 pub mod login_assertion;
+pub mod params;
 pub mod password;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
+pub mod session;

@@ -1,9 +1,72 @@
 //! The KV key layout, in one place. `docs/storage.md` documents each prefix, its value and TTL;
-//! keep the two in step.
-
-/// `client:{client_id}` → `model::Client` JSON, no TTL.
-pub fn client(client_id: &str) -> String {
-    format!("client:{client_id}")
-}
+//! keep the two in step. Secrets appear only as hashes (`token::opaque::hash`).
 
 pub const CLIENT_PREFIX: &str = "client:";
+
+/// `client:{client_id}` → `Client`, no TTL.
+pub fn client(client_id: &str) -> String {
+    format!("{CLIENT_PREFIX}{client_id}")
+}
+
+pub const USER_PREFIX: &str = "user:";
+
+/// `user:{sub}` → `User`, no TTL.
+pub fn user(sub: &str) -> String {
+    format!("{USER_PREFIX}{sub}")
+}
+
+/// `user_email:{lower-cased email}` → sub, no TTL.
+pub fn user_email(email: &str) -> String {
+    format!("user_email:{email}")
+}
+
+/// `session:{hash(session id)}` → `Session`, TTL `SESSION_TTL`.
+pub fn session(session_hash: &str) -> String {
+    format!("session:{session_hash}")
+}
+
+/// `user_session:{sub}:{hash(session id)}` → "", TTL `SESSION_TTL`: to end all of a user's
+/// sessions at platform logout.
+pub fn user_session(sub: &str, session_hash: &str) -> String {
+    format!("user_session:{sub}:{session_hash}")
+}
+
+/// `authreq:{request id}` → `PendingAuthorization`, TTL 600 s.
+pub fn pending_authorization(request_id: &str) -> String {
+    format!("authreq:{request_id}")
+}
+
+/// `code:{hash(code)}` → `AuthCode`, TTL `AUTH_CODE_TTL`.
+pub fn code(code_hash: &str) -> String {
+    format!("code:{code_hash}")
+}
+
+/// `grant:{grant id}` → `Grant`, TTL `REFRESH_TOKEN_TTL`.
+pub fn grant(grant_id: &str) -> String {
+    format!("grant:{grant_id}")
+}
+
+/// `refresh:{hash(refresh token)}` → `RefreshToken`, TTL `REFRESH_TOKEN_TTL`.
+pub fn refresh(token_hash: &str) -> String {
+    format!("refresh:{token_hash}")
+}
+
+/// `user_grant:{sub}:{grant id}` → client id, TTL `REFRESH_TOKEN_TTL`: a user's connected apps.
+pub fn user_grant(sub: &str, grant_id: &str) -> String {
+    format!("user_grant:{sub}:{grant_id}")
+}
+
+/// `client_grant:{client id}:{grant id}` → sub, TTL `REFRESH_TOKEN_TTL`.
+pub fn client_grant(client_id: &str, grant_id: &str) -> String {
+    format!("client_grant:{client_id}:{grant_id}")
+}
+
+/// `consent:{sub}:{client id}` → `Consent`, TTL `REFRESH_TOKEN_TTL` (renewed on each grant).
+pub fn consent(sub: &str, client_id: &str) -> String {
+    format!("consent:{sub}:{client_id}")
+}
+
+/// `assertion_jti:{jti}` → "", TTL until the assertion expires (≥ 60 s): replay protection.
+pub fn assertion_jti(jti: &str) -> String {
+    format!("assertion_jti:{jti}")
+}

@@ -5,8 +5,11 @@
 //! under 60 s refused) so native tests catch what production would reject.
 
 pub mod clients;
+pub mod grants;
 pub mod keys;
 pub mod memory;
+pub mod sessions;
+pub mod users;
 
 pub use memory::MemoryStore;
 

@@ -2,6 +2,7 @@
 //! core in-process against `MemoryStore` (`inprocess`).
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod http;
 pub mod inprocess;
 pub mod worker;

@@ -1,0 +1,162 @@
+//! `GET /api/oauth/authorize`: the authorization request (RFC 6749 §4.1.1, RFC 7636).
+//!
+//! Validates the request, then: no session → login (the built-in login page, or a redirect to
+//! the platform's login URL in delegated mode); a session and a remembered consent covering
+//! the requested scopes → a code at once; otherwise → the consent page.
+
+use super::pages;
+use crate::app::Ctx;
+use crate::config::LoginMode;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::http::{Request, Response};
+use crate::model::{PendingAuthorization, Session};
+use crate::oauth::authorize_request::{self, error_redirect_url, AuthorizeError, AuthorizeRequest};
+use crate::oauth::code::{self, CodeRequest};
+use crate::oauth::session::{self, FORM_TTL};
+use crate::store::{grants, Store};
+use crate::token::opaque;
+use crate::ui;
+
+pub const PATH: &str = "/api/oauth/authorize";
+
+pub async fn get<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let request = match authorize_request::validate(ctx.store, ctx.config, &req.query).await {
+        Ok(request) => request,
+        Err(AuthorizeError::Page(message)) => {
+            return Ok(pages::error(400, "Invalid authorization request", &message))
+        }
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            state,
+            error,
+        }) => {
+            let url =
+                error_redirect_url(&redirect_uri, &error, state.as_deref(), &ctx.config.issuer);
+            return Ok(Response::redirect(302, &url));
+        }
+    };
+    let Some((session_hash, session)) = session::current(ctx, req).await? else {
+        return login(ctx, req, &request);
+    };
+    if !request.force_consent {
+        if let Some(consent) =
+            grants::get_consent(ctx.store, &session.sub, &request.client.client_id).await?
+        {
+            if request.scopes.iter().all(|s| consent.scopes.contains(s)) {
+                let url = issue_code(ctx, &request, &session.sub, request.scopes.clone()).await?;
+                return Ok(Response::redirect(302, &url));
+            }
+        }
+    }
+    consent_page(ctx, &request, &session_hash, &session).await
+}
+
+/// Where login sends the browser back to: this same request (a path, never another origin).
+fn return_to(req: &Request) -> String {
+    format!("{PATH}?{}", req.query)
+}
+
+fn login<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+    request: &AuthorizeRequest,
+) -> Result<Response, OAuthError> {
+    match &ctx.config.login {
+        LoginMode::Delegated { login_url } => {
+            let back = ctx.config.url(&return_to(req));
+            let sep = if login_url.contains('?') { '&' } else { '?' };
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("return_to", &back)
+                .finish();
+            Ok(Response::redirect(302, &format!("{login_url}{sep}{query}")))
+        }
+        LoginMode::Builtin => {
+            // Login CSRF: a double-submit token, cookie and hidden field must agree.
+            let csrf = opaque::new_secret(ctx.crypto)?;
+            let page = ui::login::render(&ui::login::LoginPage {
+                action: super::login::PATH,
+                csrf_token: &csrf,
+                return_to: &return_to(req),
+                email: "",
+                error: None,
+                client_name: Some(&request.client.client_name),
+            });
+            let cookie = session::set_cookie(
+                ctx.config,
+                session::login_csrf_cookie_name(ctx.config),
+                &csrf,
+                FORM_TTL,
+            );
+            Ok(pages::html(200, page).with_header("set-cookie", &cookie))
+        }
+    }
+}
+
+async fn consent_page<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    request: &AuthorizeRequest,
+    session_hash: &str,
+    session: &Session,
+) -> Result<Response, OAuthError> {
+    let request_id = opaque::random_b64(ctx.crypto, 16)?;
+    let csrf = opaque::new_secret(ctx.crypto)?;
+    let pending = PendingAuthorization {
+        client_id: request.client.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        scopes: request.scopes.clone(),
+        state: request.state.clone(),
+        code_challenge: request.code_challenge.clone(),
+        session_hash: session_hash.to_string(),
+        csrf_hash: opaque::hash(&csrf),
+        sub: session.sub.clone(),
+        expires_at: ctx.now + FORM_TTL,
+    };
+    grants::put_pending(ctx.store, &request_id, &pending, ctx.now).await?;
+    let client = &request.client;
+    let scopes = request
+        .scopes
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                ctx.config.scopes.description(s).unwrap_or(s.as_str()),
+            )
+        })
+        .collect();
+    let page = ui::consent::render(&ui::consent::ConsentPage {
+        action: PATH,
+        csrf_token: &csrf,
+        request_id: &request_id,
+        client_name: &client.client_name,
+        client_description: client.description.as_deref(),
+        logo_uri: client.logo_uri.as_deref(),
+        client_uri: client.client_uri.as_deref(),
+        scopes,
+        user_label: session.label(),
+    });
+    Ok(pages::html(200, page))
+}
+
+pub async fn issue_code<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    request: &AuthorizeRequest,
+    sub: &str,
+    scopes: Vec<String>,
+) -> Result<String, OAuthError> {
+    code::issue(
+        ctx,
+        CodeRequest {
+            client_id: &request.client.client_id,
+            redirect_uri: &request.redirect_uri,
+            state: request.state.as_deref(),
+            code_challenge: &request.code_challenge,
+            sub,
+            scopes,
+        },
+    )
+    .await
+}

@@ -1,0 +1,120 @@
+//! `POST /api/oauth/authorize`: the user's decision from the consent page.
+//!
+//! The form is valid only with the session it was shown to and its CSRF token, and only once.
+//! Approve → a code for the checked scopes (a subset of those requested); deny, or approve
+//! with nothing checked → `access_denied` (RFC 6749 §4.1.2.1). Both are 303 redirects.
+
+use super::pages;
+use crate::app::Ctx;
+use crate::crypto::{constant_time_eq, Crypto};
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Request, Response};
+use crate::model::Consent;
+use crate::oauth::authorize_request::error_redirect_url;
+use crate::oauth::code::{self, CodeRequest};
+use crate::oauth::params::Params;
+use crate::oauth::session;
+use crate::store::{grants, Store};
+use crate::token::opaque;
+
+pub async fn post<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let stale = |m: &str| {
+        Ok(pages::error(
+            400,
+            "This request can no longer be completed",
+            m,
+        ))
+    };
+    let params = match Params::from_body(req, &["scope"]) {
+        Ok(p) => p,
+        Err(e) => return stale(&e.description),
+    };
+    let Some((session_hash, session)) = session::current(ctx, req).await? else {
+        return stale("You are no longer signed in. Start again from the application.");
+    };
+    let Some(pending) =
+        grants::take_pending(ctx.store, params.get("request_id").unwrap_or(""), ctx.now).await?
+    else {
+        return stale("This authorization request has expired or was already answered. Start again from the application.");
+    };
+    let csrf_ok = params.get("csrf_token").is_some_and(|t| {
+        constant_time_eq(opaque::hash(t).as_bytes(), pending.csrf_hash.as_bytes())
+    });
+    if !csrf_ok || pending.session_hash != session_hash || pending.sub != session.sub {
+        return Ok(pages::error(
+            403,
+            "Request refused",
+            "The form did not come from this session.",
+        ));
+    }
+    let granted: Vec<String> = pending
+        .scopes
+        .iter()
+        .filter(|s| params.all("scope").contains(&s.as_str()))
+        .cloned()
+        .collect();
+    let approved = match params.get("decision") {
+        Some("approve") => !granted.is_empty(),
+        Some("deny") => false,
+        _ => return stale("decision must be approve or deny"),
+    };
+    if !approved {
+        let error = OAuthError::new(ErrorCode::AccessDenied, "The user denied the request");
+        let url = error_redirect_url(
+            &pending.redirect_uri,
+            &error,
+            pending.state.as_deref(),
+            &ctx.config.issuer,
+        );
+        return Ok(Response::redirect(303, &url));
+    }
+    remember_consent(ctx, &session.sub, &pending.client_id, &granted).await?;
+    let url = code::issue(
+        ctx,
+        CodeRequest {
+            client_id: &pending.client_id,
+            redirect_uri: &pending.redirect_uri,
+            state: pending.state.as_deref(),
+            code_challenge: &pending.code_challenge,
+            sub: &session.sub,
+            scopes: granted,
+        },
+    )
+    .await?;
+    Ok(Response::redirect(303, &url))
+}
+
+/// Adds the granted scopes to what the user already granted this client.
+async fn remember_consent<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    sub: &str,
+    client_id: &str,
+    granted: &[String],
+) -> Result<(), OAuthError> {
+    let mut scopes = grants::get_consent(ctx.store, sub, client_id)
+        .await?
+        .map(|c| c.scopes)
+        .unwrap_or_default();
+    scopes.extend(
+        granted
+            .iter()
+            .filter(|s| !scopes.contains(s))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let consent = Consent {
+        scopes: ctx.config.scopes.in_catalog_order(&scopes),
+        granted_at: ctx.now,
+    };
+    grants::put_consent(
+        ctx.store,
+        sub,
+        client_id,
+        &consent,
+        ctx.config.refresh_token_ttl,
+    )
+    .await
+}

@@ -1,0 +1,115 @@
+//! `POST /api/oauth/login`: built-in account sign-in from the login page.
+//!
+//! Checks the login CSRF token (cookie and form must agree), the email and password, then
+//! starts a new session and sends the browser back (303) to the authorization request it came
+//! from. Only paths under `/api/oauth/authorize` are accepted as `return_to`: no open redirect.
+
+use super::pages;
+use crate::app::Ctx;
+use crate::config::LoginMode;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::http::{Request, Response};
+use crate::oauth::params::Params;
+use crate::oauth::{password, session};
+use crate::store::{users, Store};
+use crate::ui;
+
+pub const PATH: &str = "/api/oauth/login";
+
+/// Verified when the email is unknown, so both failures cost the same KDF time and the
+/// response time does not reveal which accounts exist.
+const DUMMY_HASH: &str =
+    "pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// A `return_to` we may redirect to: a path of ours, never a URL to elsewhere.
+pub fn safe_return_to(value: Option<&str>) -> &str {
+    match value {
+        Some(v) if v.starts_with("/api/oauth/authorize?") || v == "/account/apps" => v,
+        _ => "/account/apps",
+    }
+}
+
+pub async fn post<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    if let LoginMode::Delegated { .. } = ctx.config.login {
+        return Ok(pages::error(
+            404,
+            "Not available",
+            "Password sign-in is disabled: this provider uses the platform's login.",
+        ));
+    }
+    let params = match Params::from_body(req, &[]) {
+        Ok(p) => p,
+        Err(e) => return Ok(pages::error(400, "Sign-in failed", &e.description)),
+    };
+    let return_to = safe_return_to(params.get("return_to")).to_string();
+    let cookie = session::read_cookie(req, session::login_csrf_cookie_name(ctx.config));
+    let csrf_ok = cookie.is_some_and(|c| session::csrf_matches(c, params.get("csrf_token")));
+    if !csrf_ok {
+        return Ok(pages::error(403, "Sign-in refused", "The sign-in form expired or did not come from this site. Go back to the application and start again."));
+    }
+    let email = params
+        .get("email")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let pass = params.get("password").unwrap_or("");
+    let user = if email.is_empty() {
+        None
+    } else {
+        users::find_by_email(ctx.store, &email).await?
+    };
+    let stored = user
+        .as_ref()
+        .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
+    let valid = password::verify_password(ctx.crypto, pass, stored).await? && user.is_some();
+    let Some(user) = user.filter(|_| valid) else {
+        let csrf = cookie.unwrap_or_default();
+        let page = ui::login::render(&ui::login::LoginPage {
+            action: PATH,
+            csrf_token: csrf,
+            return_to: &return_to,
+            email: &email,
+            error: Some("Incorrect email or password."),
+            client_name: None,
+        });
+        return Ok(pages::html(401, page));
+    };
+    let set_session =
+        session::start(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
+    let clear_csrf = session::set_cookie(
+        ctx.config,
+        session::login_csrf_cookie_name(ctx.config),
+        "",
+        0,
+    );
+    Ok(Response::redirect(303, &return_to)
+        .with_header("set-cookie", &set_session)
+        .with_header("set-cookie", &clear_csrf)
+        .no_store())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn return_to_only_allows_our_own_paths() {
+        let cases = [
+            (
+                Some("/api/oauth/authorize?client_id=a"),
+                "/api/oauth/authorize?client_id=a",
+            ),
+            (Some("https://evil.example/"), "/account/apps"),
+            (Some("//evil.example/api/oauth/authorize?"), "/account/apps"),
+            (Some("/api/oauth/authorizeX"), "/account/apps"),
+            (None, "/account/apps"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(safe_return_to(input), want, "{input:?}");
+        }
+    }
+}

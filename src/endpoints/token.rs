@@ -1,0 +1,27 @@
+//! `POST /api/oauth/token` (RFC 6749 §3.2): client authentication, then the grant type.
+//! Bodies are form-urlencoded or JSON; credentials in HTTP Basic or the body.
+
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Request, Response};
+use crate::oauth::client_auth;
+use crate::oauth::grants::authorization_code;
+use crate::oauth::params::Params;
+use crate::store::Store;
+
+pub async fn post<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let params = Params::from_body(req, &[])?;
+    let credentials = client_auth::extract(req, &params)?;
+    let client = client_auth::authenticate(ctx.store, &credentials).await?;
+    match params.require("grant_type")? {
+        "authorization_code" => authorization_code::exchange(ctx, &client, &params).await,
+        other => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("grant_type {other:?} is not supported"),
+        )),
+    }
+}

@@ -1,0 +1,3 @@
+//! Token-endpoint grant types, one per file.
+
+pub mod authorization_code;

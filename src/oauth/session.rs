@@ -1,0 +1,127 @@
+//! Browser sessions and the cookies that carry them.
+//!
+//! The session cookie holds a random 256-bit id; KV holds the session under its hash. Cookies
+//! are `HttpOnly`, `SameSite=Lax`, host-only, and `Secure` with the `__Host-` prefix except
+//! when the issuer is plain http on loopback (development).
+
+use crate::app::Ctx;
+use crate::config::Config;
+use crate::crypto::{constant_time_eq, Crypto};
+use crate::error::OAuthError;
+use crate::http::Request;
+use crate::model::Session;
+use crate::store::{sessions, Store};
+use crate::token::opaque;
+
+/// Lifetime of the pre-login CSRF cookie (and of a pending consent).
+pub const FORM_TTL: u64 = 600;
+
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        "__Host-edge_oauth_session"
+    } else {
+        "edge_oauth_session"
+    }
+}
+
+pub fn login_csrf_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        "__Host-edge_oauth_login_csrf"
+    } else {
+        "edge_oauth_login_csrf"
+    }
+}
+
+/// A `Set-Cookie` value. `max_age` 0 deletes the cookie.
+pub fn set_cookie(config: &Config, name: &str, value: &str, max_age: u64) -> String {
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+pub fn read_cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers
+        .iter()
+        .filter(|(n, _)| n == "cookie")
+        .flat_map(|(_, v)| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// The signed-in session of this request, if any: (hash of its id, session).
+pub async fn current<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Option<(String, Session)>, OAuthError> {
+    match read_cookie(req, session_cookie_name(ctx.config)) {
+        Some(id) => sessions::find(ctx.store, id, ctx.now).await,
+        None => Ok(None),
+    }
+}
+
+/// Starts a new session (always a new id, so a fixated id is never promoted) and returns the
+/// `Set-Cookie` value for it.
+pub async fn start<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    sub: &str,
+    name: Option<String>,
+    email: Option<String>,
+) -> Result<String, OAuthError> {
+    let id = opaque::new_secret(ctx.crypto)?;
+    let session = Session {
+        sub: sub.to_string(),
+        name,
+        email,
+        csrf_token: opaque::new_secret(ctx.crypto)?,
+        created_at: ctx.now,
+        expires_at: ctx.now + ctx.config.session_ttl,
+    };
+    sessions::put(
+        ctx.store,
+        &opaque::hash(&id),
+        &session,
+        ctx.config.session_ttl,
+    )
+    .await?;
+    Ok(set_cookie(
+        ctx.config,
+        session_cookie_name(ctx.config),
+        &id,
+        ctx.config.session_ttl,
+    ))
+}
+
+/// Whether a submitted form token equals the expected one (constant time).
+pub fn csrf_matches(expected: &str, submitted: Option<&str>) -> bool {
+    match submitted {
+        Some(s) => constant_time_eq(expected.as_bytes(), s.as_bytes()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+
+    #[test]
+    fn reads_the_named_cookie_among_several() {
+        let r = Request::new(Method::Get, "/")
+            .with_header("cookie", "a=1; edge_oauth_session=abc; b=2")
+            .with_header("cookie", "c=3");
+        assert_eq!(read_cookie(&r, "edge_oauth_session"), Some("abc"));
+        assert_eq!(read_cookie(&r, "c"), Some("3"));
+        assert_eq!(read_cookie(&r, "session"), None);
+    }
+
+    #[test]
+    fn csrf_needs_an_exact_match() {
+        assert!(csrf_matches("tok", Some("tok")));
+        assert!(!csrf_matches("tok", Some("to")));
+        assert!(!csrf_matches("tok", None));
+    }
+}

@@ -1,0 +1,53 @@
+//! Login sessions, keyed by the hash of the cookie's random id.
+
+use super::{get_json, keys, list_all, put_json, Store};
+use crate::error::OAuthError;
+use crate::model::Session;
+use crate::token::opaque;
+
+/// Looks up the session a cookie value names; expired or unknown → `None`.
+pub async fn find(
+    store: &impl Store,
+    session_id: &str,
+    now: u64,
+) -> Result<Option<(String, Session)>, OAuthError> {
+    if session_id.is_empty() || session_id.len() > 128 {
+        return Ok(None);
+    }
+    let hash = opaque::hash(session_id);
+    Ok(get_json::<Session>(store, &keys::session(&hash))
+        .await?
+        .filter(|s| s.expires_at > now)
+        .map(|s| (hash, s)))
+}
+
+pub async fn put(
+    store: &impl Store,
+    hash: &str,
+    session: &Session,
+    ttl: u64,
+) -> Result<(), OAuthError> {
+    put_json(store, &keys::session(hash), session, Some(ttl)).await?;
+    store
+        .put(&keys::user_session(&session.sub, hash), "", Some(ttl))
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(store: &impl Store, hash: &str, sub: &str) -> Result<(), OAuthError> {
+    store.delete(&keys::session(hash)).await?;
+    store.delete(&keys::user_session(sub, hash)).await?;
+    Ok(())
+}
+
+/// Ends every session of a user (platform logout). Returns how many were ended.
+pub async fn delete_all_for(store: &impl Store, sub: &str) -> Result<usize, OAuthError> {
+    let prefix = keys::user_session(sub, "");
+    let index = list_all(store, &prefix).await?;
+    for key in &index {
+        let hash = &key[prefix.len()..];
+        store.delete(&keys::session(hash)).await?;
+        store.delete(key).await?;
+    }
+    Ok(index.len())
+}

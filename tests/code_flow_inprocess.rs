@@ -1,0 +1,840 @@
+//! The authorization-code flow in-process (MemoryStore, native crypto, movable clock): login,
+//! consent, codes and the token endpoint, with every error branch named for its behaviour.
+
+mod common;
+
+use base64::Engine;
+use common::browser::{hidden, location, query_param, Browser};
+use common::http::{form_encode, Reply};
+use common::inprocess::{json, Harness, ASSERTION_SECRET, ISSUER};
+use edge_oauth::crypto::native::NativeCrypto;
+use edge_oauth::http::Method;
+use edge_oauth::oauth::login_assertion::sign_assertion_for_tests;
+use edge_oauth::oauth::pkce::challenge_for;
+use edge_oauth::token::jwt;
+use futures_executor::block_on;
+use serde_json::{json, Value};
+
+const VERIFIER: &str = "verifier-0123456789-0123456789-0123456789-abcdef";
+const REDIRECT: &str = "https://printer.example/callback";
+const EMAIL: &str = "ada@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+struct Setup {
+    h: Harness,
+    client_id: String,
+    secret: String,
+    public_id: String,
+}
+
+fn setup() -> Setup {
+    let h = Harness::new();
+    let mk = |auth: &str| {
+        let body = json!({"client_name": "Photo Printer", "redirect_uris": [REDIRECT, "http://127.0.0.1/cb"],
+            "scope": "profile:read images:read images:write", "token_endpoint_auth_method": auth});
+        json(&h.admin(Method::Post, "/api/admin/clients", Some(&body)))
+    };
+    let confidential = mk("client_secret_basic");
+    let public = mk("none");
+    let r = h.admin(
+        Method::Post,
+        "/api/admin/users",
+        Some(&json!({"email": EMAIL, "password": PASSWORD, "name": "Ada"})),
+    );
+    assert_eq!(r.status, 201);
+    Setup {
+        client_id: confidential["client_id"].as_str().unwrap().into(),
+        secret: confidential["client_secret"].as_str().unwrap().into(),
+        public_id: public["client_id"].as_str().unwrap().into(),
+        h,
+    }
+}
+
+fn authorize_url(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let challenge = challenge_for(VERIFIER);
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "profile:read images:read"),
+        ("state", "st&te 1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        pairs.retain(|(n, _)| n != k);
+        if !v.is_empty() {
+            pairs.push((k, v));
+        }
+    }
+    format!("/api/oauth/authorize?{}", form_encode(&pairs))
+}
+
+fn login(b: &Browser<Harness>, page: &Reply) -> Reply {
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(r#"name="password""#),
+        "login page expected"
+    );
+    b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("csrf_token", &hidden(&page.body, "csrf_token")),
+            ("return_to", &hidden(&page.body, "return_to")),
+        ],
+    )
+}
+
+/// authorize → login → consent page; returns the consent page.
+fn to_consent(s: &Setup, b: &Browser<Harness>, url: &str) -> Reply {
+    let after_login = login(b, &b.get(url));
+    assert_eq!(after_login.status, 303);
+    let consent = b.get(&location(&after_login));
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert!(consent.body.contains("Photo Printer"));
+    let _ = s;
+    consent
+}
+
+fn decide(b: &Browser<Harness>, consent: &Reply, scopes: &[&str], decision: &str) -> Reply {
+    let csrf = hidden(&consent.body, "csrf_token");
+    let request_id = hidden(&consent.body, "request_id");
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("request_id", request_id.as_str()),
+        ("decision", decision),
+    ];
+    fields.extend(scopes.iter().map(|s| ("scope", *s)));
+    b.post_form("/api/oauth/authorize", &fields)
+}
+
+/// Full browser part for the confidential client; returns the code.
+fn get_code(s: &Setup, b: &Browser<Harness>, scopes: &[&str]) -> String {
+    let consent = to_consent(s, b, &authorize_url(&s.client_id, &[]));
+    let r = decide(b, &consent, scopes, "approve");
+    assert_eq!(r.status, 303);
+    query_param(&location(&r), "code").expect("code in redirect")
+}
+
+fn token(s: &Setup, fields: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
+    let mut headers = vec![(
+        "content-type".to_string(),
+        "application/x-www-form-urlencoded".to_string(),
+    )];
+    if let Some((id, secret)) = basic {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        headers.push(("authorization".into(), format!("Basic {b64}")));
+    }
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    common::browser::Transport::send(
+        &s.h,
+        "POST",
+        "/api/oauth/token",
+        &h,
+        Some(form_encode(fields).as_bytes()),
+    )
+}
+
+fn redeem(s: &Setup, code: &str) -> Reply {
+    token(
+        s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+        Some((&s.client_id, &s.secret)),
+    )
+}
+
+fn claims(h: &Harness, access_token: &str) -> Value {
+    let verified = block_on(jwt::verify(
+        &NativeCrypto::new(),
+        &h.config.signing_keys,
+        access_token,
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(verified.header["typ"], "at+jwt");
+    Value::Object(verified.claims)
+}
+
+#[test]
+fn full_flow_issues_rfc9068_token_with_granted_scopes() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[]));
+    assert!(
+        consent.body.contains("Read your basic profile"),
+        "scope descriptions from the catalog"
+    );
+    let r = decide(&b, &consent, &["profile:read", "images:read"], "approve");
+    let back = location(&r);
+    assert!(back.starts_with(REDIRECT));
+    assert_eq!(
+        query_param(&back, "state").as_deref(),
+        Some("st&te 1"),
+        "state returned unchanged"
+    );
+    assert_eq!(query_param(&back, "iss").as_deref(), Some(ISSUER));
+    let r = redeem(&s, &query_param(&back, "code").unwrap());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("pragma"), Some("no-cache"));
+    let t = r.json();
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["expires_in"], 3600);
+    assert_eq!(t["scope"], "profile:read images:read");
+    assert!(t["refresh_token"].as_str().unwrap().len() >= 43);
+    let c = claims(&s.h, t["access_token"].as_str().unwrap());
+    assert_eq!(c["iss"], ISSUER);
+    assert_eq!(c["client_id"], s.client_id.as_str());
+    assert_eq!(c["scope"], "profile:read images:read");
+    assert_eq!(
+        c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(),
+        3600
+    );
+    assert!(c["sub"].as_str().unwrap().len() > 10 && c["jti"].is_string() && c["aud"] == ISSUER);
+    for (key, value) in s.h.store.dump() {
+        assert!(
+            !value.contains(t["refresh_token"].as_str().unwrap())
+                && !key.contains(t["refresh_token"].as_str().unwrap()),
+            "refresh token in clear at {key}"
+        );
+    }
+}
+
+#[test]
+fn partial_grant_issues_only_the_checked_scopes() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["images:read", "images:write"]);
+    let t = redeem(&s, &code).json();
+    assert_eq!(
+        t["scope"], "images:read",
+        "unrequested images:write is ignored, profile:read was unchecked"
+    );
+}
+
+#[test]
+fn deny_and_empty_approval_redirect_with_access_denied() {
+    let s = setup();
+    for (scopes, decision) in [(vec!["profile:read"], "deny"), (vec![], "approve")] {
+        let b = Browser::new(&s.h, ISSUER);
+        let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[]));
+        let r = decide(&b, &consent, &scopes, decision);
+        assert_eq!(r.status, 303);
+        let back = location(&r);
+        assert_eq!(
+            query_param(&back, "error").as_deref(),
+            Some("access_denied")
+        );
+        assert_eq!(query_param(&back, "state").as_deref(), Some("st&te 1"));
+        assert_eq!(query_param(&back, "iss").as_deref(), Some(ISSUER));
+        assert!(query_param(&back, "code").is_none());
+    }
+}
+
+#[test]
+fn remembered_consent_skips_the_page_unless_prompt_consent_or_wider() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    get_code(&s, &b, &["profile:read", "images:read"]);
+    let r = b.get(&authorize_url(&s.client_id, &[("scope", "profile:read")]));
+    assert_eq!(
+        r.status, 302,
+        "subset of granted scopes: straight back with a code"
+    );
+    assert!(query_param(&location(&r), "code").is_some());
+    let r = b.get(&authorize_url(&s.client_id, &[("prompt", "consent")]));
+    assert_eq!(r.status, 200, "prompt=consent asks again");
+    let r = b.get(&authorize_url(&s.client_id, &[("scope", "images:write")]));
+    assert_eq!(r.status, 200, "a scope not yet granted asks again");
+}
+
+#[test]
+fn omitted_scope_requests_the_clients_registered_scopes() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[("scope", "")]));
+    for scope in ["profile:read", "images:read", "images:write"] {
+        assert!(
+            consent.body.contains(&format!(r#"value="{scope}""#)),
+            "{scope} offered"
+        );
+    }
+}
+
+#[test]
+fn authorize_errors_before_client_and_redirect_are_known_are_pages() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let good = authorize_url(&s.client_id, &[]);
+    let cases = [
+        (
+            "missing client_id",
+            authorize_url("", &[]),
+            "client_id is required",
+        ),
+        (
+            "unknown client",
+            authorize_url("nope", &[]),
+            "Unknown client_id",
+        ),
+        (
+            "missing redirect_uri",
+            authorize_url(&s.client_id, &[("redirect_uri", "")]),
+            "redirect_uri is required",
+        ),
+        (
+            "unregistered redirect",
+            authorize_url(&s.client_id, &[("redirect_uri", "https://evil.example/cb")]),
+            "redirect_uri does not match any registered URIs",
+        ),
+        (
+            "prefix of registered",
+            authorize_url(
+                &s.client_id,
+                &[("redirect_uri", "https://printer.example/callback/x")],
+            ),
+            "does not match",
+        ),
+        (
+            "repeated client_id",
+            format!("{good}&client_id={}", s.client_id),
+            "repeated",
+        ),
+    ];
+    for (name, url, message) in cases {
+        let r = b.get(&url);
+        assert_eq!(r.status, 400, "{name}");
+        assert!(r.header("location").is_none(), "{name}: must not redirect");
+        assert!(
+            r.header("content-type").unwrap().starts_with("text/html"),
+            "{name}"
+        );
+        assert!(r.body.contains(message), "{name}: page lacks {message:?}");
+    }
+}
+
+#[test]
+fn authorize_errors_after_redirect_is_known_go_back_to_the_client() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let cases = [
+        (
+            "response_type token",
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (
+            "no response_type",
+            vec![("response_type", "")],
+            "invalid_request",
+        ),
+        (
+            "no code_challenge",
+            vec![("code_challenge", "")],
+            "invalid_request",
+        ),
+        (
+            "plain method",
+            vec![("code_challenge_method", "plain")],
+            "invalid_request",
+        ),
+        (
+            "no method (means plain)",
+            vec![("code_challenge_method", "")],
+            "invalid_request",
+        ),
+        (
+            "short challenge",
+            vec![("code_challenge", "abc")],
+            "invalid_request",
+        ),
+        (
+            "unknown scope",
+            vec![("scope", "profile:read admin")],
+            "invalid_scope",
+        ),
+        (
+            "scope not allowed for client",
+            vec![("scope", "stats:read")],
+            "invalid_scope",
+        ),
+        (
+            "bad scope characters",
+            vec![("scope", "a\"b")],
+            "invalid_scope",
+        ),
+    ];
+    for (name, extra, error) in cases {
+        let r = b.get(&authorize_url(&s.client_id, &extra));
+        assert_eq!(r.status, 302, "{name}: {}", r.body);
+        let back = location(&r);
+        assert!(back.starts_with(REDIRECT), "{name}");
+        assert_eq!(
+            query_param(&back, "error").as_deref(),
+            Some(error),
+            "{name}"
+        );
+        assert!(query_param(&back, "error_description").is_some(), "{name}");
+        assert_eq!(
+            query_param(&back, "state").as_deref(),
+            Some("st&te 1"),
+            "{name}"
+        );
+        assert_eq!(query_param(&back, "iss").as_deref(), Some(ISSUER), "{name}");
+    }
+}
+
+#[test]
+fn loopback_redirect_matches_any_port() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let r = b.get(&authorize_url(
+        &s.client_id,
+        &[("redirect_uri", "http://127.0.0.1:49152/cb")],
+    ));
+    assert_eq!(r.status, 200, "login page, not an error: {}", r.body);
+}
+
+#[test]
+fn code_replay_is_refused_and_revokes_the_grant() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["profile:read"]);
+    let first = redeem(&s, &code).json();
+    redeem(&s, &code).expect_error(400, "invalid_grant");
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let leftover =
+        s.h.store
+            .dump()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("refresh:") || k.starts_with("grant:"))
+            .count();
+    assert_eq!(
+        leftover, 0,
+        "grant and refresh token of the first redemption are gone ({refresh})"
+    );
+}
+
+#[test]
+fn expired_code_is_refused() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["profile:read"]);
+    s.h.store.advance(61);
+    let d = redeem(&s, &code).expect_error(400, "invalid_grant");
+    assert!(d.contains("expired"), "{d}");
+}
+
+#[test]
+fn code_redeemed_by_another_client_fails_and_stays_usable_for_its_owner() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["profile:read"]);
+    let r = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", &s.public_id),
+        ],
+        None,
+    );
+    r.expect_error(400, "invalid_grant");
+    assert_eq!(redeem(&s, &code).status, 200);
+}
+
+#[test]
+fn wrong_verifier_or_redirect_uri_consumes_the_code() {
+    let s = setup();
+    for (field, bad) in [
+        (
+            "code_verifier",
+            "wrong-verifier-0123456789-0123456789-0123456789",
+        ),
+        ("code_verifier", ""),
+        ("redirect_uri", "http://127.0.0.1/cb"),
+    ] {
+        let b = Browser::new(&s.h, ISSUER);
+        let code = get_code(&s, &b, &["profile:read"]);
+        let mut fields = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ];
+        fields.retain(|(k, _)| *k != field);
+        fields.push((field, bad));
+        let d =
+            token(&s, &fields, Some((&s.client_id, &s.secret))).expect_error(400, "invalid_grant");
+        let expected = if field == "code_verifier" {
+            "Invalid code_verifier"
+        } else {
+            "redirect_uri does not match"
+        };
+        assert!(d.contains(expected), "{field}={bad:?}: {d}");
+        redeem(&s, &code).expect_error(400, "invalid_grant");
+    }
+}
+
+#[test]
+fn failed_client_authentication_is_401_and_leaves_the_code_usable() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["profile:read"]);
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    // (case, extra body fields, HTTP Basic credentials)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (
+            "wrong secret (basic)",
+            vec![],
+            Some((&s.client_id, "wrong")),
+        ),
+        (
+            "unknown client",
+            vec![("client_id", "ghost"), ("client_secret", "x")],
+            None,
+        ),
+        (
+            "confidential without secret",
+            vec![("client_id", &s.client_id)],
+            None,
+        ),
+        ("no credentials", vec![], None),
+    ];
+    for (name, extra, basic) in cases {
+        let mut all = fields.to_vec();
+        all.extend(extra);
+        let r = token(&s, &all, basic);
+        let d = r.expect_error(401, "invalid_client");
+        assert_eq!(d, "Invalid client_id or client_secret", "{name}");
+        assert!(r.header("www-authenticate").is_some(), "{name}");
+    }
+    assert_eq!(
+        redeem(&s, &code).status,
+        200,
+        "code still usable after failed authentications"
+    );
+}
+
+#[test]
+fn client_secret_in_body_and_json_body_work() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["profile:read"]);
+    let body = json!({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "code_verifier": VERIFIER, "client_id": s.client_id, "client_secret": s.secret});
+    let r = common::browser::Transport::send(
+        &s.h,
+        "POST",
+        "/api/oauth/token",
+        &[("content-type", "application/json")],
+        Some(body.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn public_client_uses_pkce_alone_and_may_not_send_a_secret() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let consent = to_consent(&s, &b, &authorize_url(&s.public_id, &[]));
+    let code = query_param(
+        &location(&decide(&b, &consent, &["profile:read"], "approve")),
+        "code",
+    )
+    .unwrap();
+    let base = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", s.public_id.as_str()),
+    ];
+    let mut with_secret = base.to_vec();
+    with_secret.push(("client_secret", "made-up"));
+    token(&s, &with_secret, None).expect_error(401, "invalid_client");
+    let r = token(&s, &base, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn token_request_errors_name_the_problem() {
+    let s = setup();
+    let auth = Some((s.client_id.as_str(), s.secret.as_str()));
+    let d = token(&s, &[("code", "x")], auth).expect_error(400, "invalid_request");
+    assert!(d.contains("grant_type is required"), "{d}");
+    let d =
+        token(&s, &[("grant_type", "password")], auth).expect_error(400, "unsupported_grant_type");
+    assert!(d.contains("password"), "{d}");
+    let d = token(&s, &[("grant_type", "authorization_code")], auth)
+        .expect_error(400, "invalid_request");
+    assert!(d.contains("code is required"), "{d}");
+    token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "never-issued"),
+        ],
+        auth,
+    )
+    .expect_error(400, "invalid_grant");
+    let d = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("grant_type", "refresh_token"),
+        ],
+        auth,
+    )
+    .expect_error(400, "invalid_request");
+    assert!(d.contains("repeated"), "{d}");
+    let send = |ct: &str, body: &[u8]| {
+        common::browser::Transport::send(
+            &s.h,
+            "POST",
+            "/api/oauth/token",
+            &[("content-type", ct)],
+            Some(body),
+        )
+    };
+    send("text/plain", b"grant_type=authorization_code").expect_error(400, "invalid_request");
+    send("application/json", b"{\"grant_type\":").expect_error(400, "invalid_request");
+    let d = send("application/json", br#"{"grant_type": 7}"#).expect_error(400, "invalid_request");
+    assert!(d.contains("grant_type must be a string"), "{d}");
+    send("application/json", &vec![b' '; 100 * 1024]).expect_error(413, "invalid_request");
+}
+
+#[test]
+fn login_failures_show_the_form_again_or_refuse() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let page = b.get(&authorize_url(&s.client_id, &[]));
+    let csrf = hidden(&page.body, "csrf_token");
+    let return_to = hidden(&page.body, "return_to");
+    let r = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", EMAIL),
+            ("password", "wrong password"),
+            ("csrf_token", &csrf),
+            ("return_to", &return_to),
+        ],
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("Incorrect email or password"));
+    let r = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", "nobody@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+            ("return_to", &return_to),
+        ],
+    );
+    assert_eq!(r.status, 401);
+    let r = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("csrf_token", "forged"),
+            ("return_to", &return_to),
+        ],
+    );
+    assert_eq!(r.status, 403, "login CSRF token must match the cookie");
+    let r = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+            ("return_to", "https://evil.example/"),
+        ],
+    );
+    assert_eq!(
+        location(&r),
+        "/account/apps",
+        "no open redirect after login"
+    );
+    let session = b.cookie("edge_oauth_session").expect("session cookie");
+    assert!(session.len() >= 43);
+}
+
+#[test]
+fn session_cookie_is_httponly_lax_and_secure_behind_https() {
+    for (issuer, secure) in [(ISSUER, false), ("https://auth.example.com", true)] {
+        let h = Harness::with_vars(&[("ISSUER", issuer)]);
+        h.admin(
+            Method::Post,
+            "/api/admin/users",
+            Some(&json!({"email": EMAIL, "password": PASSWORD})),
+        );
+        let b = Browser::new(&h, issuer);
+        let body =
+            json!({"client_name": "A", "redirect_uris": [REDIRECT], "scope": "profile:read"});
+        let id = json(&h.admin(Method::Post, "/api/admin/clients", Some(&body)))["client_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let page = b.get(
+            &authorize_url(&id, &[("scope", "profile:read")])
+                .replace("/api", &format!("{issuer}/api")),
+        );
+        let r = b.post_form(
+            &format!("{issuer}/api/oauth/login"),
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrf_token", &hidden(&page.body, "csrf_token")),
+                ("return_to", &hidden(&page.body, "return_to")),
+            ],
+        );
+        let cookie = r
+            .headers_named("set-cookie")
+            .into_iter()
+            .find(|c| c.contains("edge_oauth_session="))
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Path=/"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Domain="), "host-only: {cookie}");
+        assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
+        assert_eq!(cookie.starts_with("__Host-"), secure, "{cookie}");
+    }
+}
+
+#[test]
+fn consent_form_needs_its_session_and_csrf_token_and_works_once() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[]));
+    let request_id = hidden(&consent.body, "request_id");
+    let r = b.post_form(
+        "/api/oauth/authorize",
+        &[
+            ("csrf_token", "forged"),
+            ("request_id", &request_id),
+            ("scope", "profile:read"),
+            ("decision", "approve"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    assert!(r.header("location").is_none());
+    // The forged attempt used the request up; a fresh one works once.
+    let consent = b.get(&authorize_url(&s.client_id, &[]));
+    assert_eq!(
+        decide(&b, &consent, &["profile:read"], "approve").status,
+        303
+    );
+    let again = decide(&b, &consent, &["profile:read"], "approve");
+    assert_eq!(again.status, 400, "a consent form is answered once");
+    let stranger = Browser::new(&s.h, ISSUER);
+    let r = decide(&stranger, &consent, &["profile:read"], "approve");
+    assert_eq!(r.status, 400, "no session, no decision");
+}
+
+#[test]
+fn consent_page_is_protected_against_framing() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[]));
+    assert!(consent
+        .header("content-security-policy")
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(consent.header("x-frame-options"), Some("DENY"));
+    assert_eq!(consent.header("cache-control"), Some("no-store"));
+}
+
+fn assertion(claims: Value) -> String {
+    sign_assertion_for_tests(&claims, ASSERTION_SECRET.as_bytes())
+}
+
+#[test]
+fn delegated_login_redirects_to_the_platform_and_accepts_its_assertion_once() {
+    let h = Harness::with_vars(&[
+        ("LOGIN_MODE", "delegated"),
+        ("LOGIN_URL", "https://platform.example/login"),
+    ]);
+    let body = json!({"client_name": "A", "redirect_uris": [REDIRECT], "scope": "profile:read"});
+    let id = json(&h.admin(Method::Post, "/api/admin/clients", Some(&body)))["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = Browser::new(&h, ISSUER);
+    let url = authorize_url(&id, &[("scope", "profile:read")]);
+    let r = b.get(&url);
+    let to_platform = location(&r);
+    assert!(
+        to_platform.starts_with("https://platform.example/login?return_to="),
+        "{to_platform}"
+    );
+    let return_to = query_param(&to_platform, "return_to").unwrap();
+    assert_eq!(return_to, format!("{ISSUER}{url}"));
+    let now = h.store.now();
+    let good = assertion(
+        json!({"sub": "platform-user-42", "email": "u42@platform.example", "aud": ISSUER, "exp": now + 120, "iat": now, "jti": "j-1"}),
+    );
+    let r = b.post_form(
+        "/api/oauth/login/assertion",
+        &[("assertion", &good), ("return_to", &return_to)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(location(&r), url);
+    let consent = b.get(&url);
+    assert!(
+        consent.body.contains("u42@platform.example"),
+        "consent shows who is signed in"
+    );
+    let replay = Browser::new(&h, ISSUER).post_form(
+        "/api/oauth/login/assertion",
+        &[("assertion", &good), ("return_to", &return_to)],
+    );
+    assert_eq!(replay.status, 400, "an assertion is accepted once");
+    let refused = [
+        json!({"sub": "u", "aud": "https://other.example", "exp": now + 120, "jti": "j-2"}),
+        json!({"sub": "u", "aud": ISSUER, "exp": now - 1, "jti": "j-3"}),
+        json!({"sub": "u", "aud": ISSUER, "exp": now + 3600, "jti": "j-4"}),
+    ];
+    for claims in refused {
+        let r = Browser::new(&h, ISSUER).post_form(
+            "/api/oauth/login/assertion",
+            &[("assertion", &assertion(claims.clone()))],
+        );
+        assert_eq!(r.status, 400, "{claims}");
+    }
+    let wrong_key = sign_assertion_for_tests(
+        &json!({"sub": "u", "aud": ISSUER, "exp": now + 60, "jti": "j-5"}),
+        b"another-secret-another-secret-0123",
+    );
+    let r = Browser::new(&h, ISSUER)
+        .post_form("/api/oauth/login/assertion", &[("assertion", &wrong_key)]);
+    assert_eq!(r.status, 400);
+    let r = Browser::new(&h, ISSUER).post_form(
+        "/api/oauth/login",
+        &[("email", EMAIL), ("password", PASSWORD)],
+    );
+    assert_eq!(r.status, 404, "password login is off in delegated mode");
+}
