@@ -82,6 +82,14 @@ async fn route_to<S: Store, C: Crypto>(
         Route::Token => endpoints::token::post(ctx, req).await,
         Route::Login => endpoints::login::post(ctx, req).await,
         Route::LoginAssertion => endpoints::login_assertion::post(ctx, req).await,
+        Route::Revoke => endpoints::revoke::post(ctx, req).await,
+        Route::Introspect => endpoints::introspect::post(ctx, req).await,
+        Route::Logout if req.method == Method::Post => endpoints::logout::post(ctx, req).await,
+        Route::Logout => endpoints::logout::get(ctx, req).await,
+        Route::AccountApps => endpoints::account_apps::get(ctx, req).await,
+        Route::AccountAppsRevoke => endpoints::account_apps::revoke(ctx, req).await,
+        Route::AdminGrants => endpoints::admin::grants::list(ctx, req).await,
+        Route::AdminGrant(id) => endpoints::admin::grants::item(ctx, req, &id).await,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Config {
     pub login_assertion_secret: Option<String>,
     pub signing_keys: SigningKeys,
     pub admin_token: String,
+    /// Client ids (resource servers) allowed to introspect tokens issued to other clients.
+    pub resource_servers: Vec<String>,
     /// `Secure` cookies with the `__Host-` prefix; off only for an http loopback issuer.
     pub secure_cookies: bool,
 }
@@ -137,7 +139,17 @@ impl Config {
             ));
         }
 
+        let resource_servers = get("RESOURCE_SERVERS")
+            .map(|v| {
+                v.split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+
         Ok(Config {
+            resource_servers,
             issuer,
             access_token_audience,
             access_token_ttl,

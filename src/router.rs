@@ -17,12 +17,23 @@ pub enum Route {
     Token,
     Login,
     LoginAssertion,
+    Revoke,
+    Introspect,
+    /// GET: the sign-out page; POST: end sessions.
+    Logout,
+    AccountApps,
+    AccountAppsRevoke,
+    AdminGrants,
+    AdminGrant(String),
 }
 
 impl Route {
     /// Endpoints that browser apps (public clients) call cross-origin: CORS without cookies.
     pub fn allows_cors(&self) -> bool {
-        matches!(self, Route::Token | Route::Metadata | Route::Jwks)
+        matches!(
+            self,
+            Route::Token | Route::Revoke | Route::Metadata | Route::Jwks
+        )
     }
 }
 
@@ -48,6 +59,15 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, OAuthError> {
         ["api", "oauth", "token"] => (Route::Token, &[Post, Options]),
         ["api", "oauth", "login"] => (Route::Login, &[Post]),
         ["api", "oauth", "login", "assertion"] => (Route::LoginAssertion, &[Post]),
+        ["api", "oauth", "revoke"] => (Route::Revoke, &[Post, Options]),
+        ["api", "oauth", "introspect"] => (Route::Introspect, &[Post]),
+        ["api", "oauth", "logout"] => (Route::Logout, &[Get, Post]),
+        ["account", "apps"] => (Route::AccountApps, &[Get]),
+        ["account", "apps", "revoke"] => (Route::AccountAppsRevoke, &[Post]),
+        ["api", "admin", "grants"] => (Route::AdminGrants, &[Get]),
+        ["api", "admin", "grants", id] if !id.is_empty() => {
+            (Route::AdminGrant(id.to_string()), &[Get, Delete])
+        }
         _ => return Err(OAuthError::not_found(format!("No endpoint at {path}"))),
     };
     if allowed.contains(method) {

@@ -40,7 +40,7 @@ pub async fn get<S: Store, C: Crypto>(
         }
     };
     let Some((session_hash, session)) = session::current(ctx, req).await? else {
-        return login(ctx, req, &request);
+        return login(ctx, &return_to(req), Some(&request.client.client_name));
     };
     if !request.force_consent {
         if let Some(consent) =
@@ -60,14 +60,16 @@ fn return_to(req: &Request) -> String {
     format!("{PATH}?{}", req.query)
 }
 
-fn login<S: Store, C: Crypto>(
+/// Sends a browser without a session to sign in, then back to `return_to` (a path of ours):
+/// the login page, or in delegated mode a redirect to the platform's login URL.
+pub fn login<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
-    req: &Request,
-    request: &AuthorizeRequest,
+    return_to: &str,
+    client_name: Option<&str>,
 ) -> Result<Response, OAuthError> {
     match &ctx.config.login {
         LoginMode::Delegated { login_url } => {
-            let back = ctx.config.url(&return_to(req));
+            let back = ctx.config.url(return_to);
             let sep = if login_url.contains('?') { '&' } else { '?' };
             let query = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("return_to", &back)
@@ -80,10 +82,10 @@ fn login<S: Store, C: Crypto>(
             let page = ui::login::render(&ui::login::LoginPage {
                 action: super::login::PATH,
                 csrf_token: &csrf,
-                return_to: &return_to(req),
+                return_to,
                 email: "",
                 error: None,
-                client_name: Some(&request.client.client_name),
+                client_name,
             });
             let cookie = session::set_cookie(
                 ctx.config,

@@ -14,16 +14,24 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
         "issuer": c.issuer,
         "authorization_endpoint": c.url("/api/oauth/authorize"),
         "token_endpoint": c.url("/api/oauth/token"),
+        "revocation_endpoint": c.url("/api/oauth/revoke"),
+        "introspection_endpoint": c.url("/api/oauth/introspect"),
         "jwks_uri": c.url("/.well-known/jwks.json"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         // RFC 9207: every authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
+        // RFC 7009 §2.1: public clients may revoke their own tokens.
+        "revocation_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "none"],
+        // RFC 7662 §2.1: only confidential clients may introspect.
+        "introspection_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post"],
     })
 }
 

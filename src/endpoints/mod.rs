@@ -1,12 +1,16 @@
 //! One file per endpoint. Each returns `Result<Response, OAuthError>`.
 
+pub mod account_apps;
 pub mod admin;
 pub mod authorize;
 pub mod consent;
+pub mod introspect;
 pub mod json;
 pub mod jwks;
 pub mod login;
 pub mod login_assertion;
+pub mod logout;
 pub mod metadata;
 pub mod pages;
+pub mod revoke;
 pub mod token;

@@ -6,7 +6,7 @@ use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response};
 use crate::oauth::client_auth;
-use crate::oauth::grants::authorization_code;
+use crate::oauth::grants::{authorization_code, refresh_token};
 use crate::oauth::params::Params;
 use crate::store::Store;
 
@@ -19,6 +19,7 @@ pub async fn post<S: Store, C: Crypto>(
     let client = client_auth::authenticate(ctx.store, &credentials).await?;
     match params.require("grant_type")? {
         "authorization_code" => authorization_code::exchange(ctx, &client, &params).await,
+        "refresh_token" => refresh_token::exchange(ctx, &client, &params).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type {other:?} is not supported"),

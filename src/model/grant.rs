@@ -57,6 +57,8 @@ pub struct RefreshToken {
     pub client_id: String,
     pub sub: String,
     pub scopes: Vec<String>,
+    #[serde(default)]
+    pub issued_at: u64,
     pub expires_at: u64,
     /// Set when the token was rotated; presenting it again is reuse.
     #[serde(default)]

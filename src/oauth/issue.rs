@@ -59,8 +59,10 @@ pub async fn access_token<S: Store, C: Crypto>(
     .await
 }
 
-/// Issues a fresh refresh token for `grant` (stored by hash; the grant remembers which one is
-/// current), writes the grant, and returns the token response with `Cache-Control: no-store`.
+/// Issues an access token for `scopes` and a fresh refresh token for `grant` (stored by hash;
+/// the grant remembers which one is current), writes the grant, and returns the token
+/// response with `Cache-Control: no-store`. The refresh token always carries the grant's full
+/// scope (RFC 6749 §6); a narrower `scopes` narrows only the access token.
 pub async fn token_response<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     mut grant: Grant,
@@ -74,7 +76,8 @@ pub async fn token_response<S: Store, C: Crypto>(
         grant_id: grant.grant_id.clone(),
         client_id: grant.client_id.clone(),
         sub: grant.sub.clone(),
-        scopes: scopes.to_vec(),
+        scopes: grant.scopes.clone(),
+        issued_at: ctx.now,
         expires_at,
         rotated: false,
     };

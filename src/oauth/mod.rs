@@ -1,6 +1,7 @@
 //! Protocol pieces shared by endpoints: scopes, redirect URIs, client metadata, PKCE,
 //! passwords and delegated-login assertions.
 
+pub mod access_token;
 pub mod authorize_request;
 pub mod client_auth;
 pub mod client_metadata;

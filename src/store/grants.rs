@@ -156,3 +156,48 @@ pub async fn delete_consent(
     store.delete(&keys::consent(sub, client_id)).await?;
     Ok(())
 }
+
+/// Grants found through an index prefix (`user_grant:{sub}:` or `client_grant:{id}:`).
+/// Index entries whose grant is gone are skipped.
+async fn list_by_index(store: &impl Store, prefix: &str) -> Result<Vec<Grant>, OAuthError> {
+    let mut out = Vec::new();
+    for key in super::list_all(store, prefix).await? {
+        if let Some(grant) = get_grant(store, &key[prefix.len()..]).await? {
+            out.push(grant);
+        }
+    }
+    out.sort_by_key(|g| g.created_at);
+    Ok(out)
+}
+
+pub async fn list_for_user(store: &impl Store, sub: &str) -> Result<Vec<Grant>, OAuthError> {
+    list_by_index(store, &keys::user_grant(sub, "")).await
+}
+
+pub async fn list_for_client(
+    store: &impl Store,
+    client_id: &str,
+) -> Result<Vec<Grant>, OAuthError> {
+    list_by_index(store, &keys::client_grant(client_id, "")).await
+}
+
+/// Revokes every grant `sub` gave `client_id` (or every grant of `sub` when `None`) and
+/// forgets the matching remembered consents, so the next request asks again.
+pub async fn revoke_user_grants(
+    store: &impl Store,
+    sub: &str,
+    client_id: Option<&str>,
+) -> Result<usize, OAuthError> {
+    let mut revoked = 0;
+    for grant in list_for_user(store, sub).await? {
+        if client_id.is_none_or(|c| c == grant.client_id) {
+            revoke_grant(store, &grant).await?;
+            delete_consent(store, sub, &grant.client_id).await?;
+            revoked += 1;
+        }
+    }
+    if let Some(c) = client_id {
+        delete_consent(store, sub, c).await?;
+    }
+    Ok(revoked)
+}

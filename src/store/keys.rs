@@ -70,3 +70,9 @@ pub fn consent(sub: &str, client_id: &str) -> String {
 pub fn assertion_jti(jti: &str) -> String {
     format!("assertion_jti:{jti}")
 }
+
+/// `revoked_jti:{jti}` → "", TTL the access token's remaining life (≥ 60 s): RFC 7009
+/// revocation of a stateless access token. Edge APIs may consult it.
+pub fn revoked_jti(jti: &str) -> String {
+    format!("revoked_jti:{jti}")
+}

@@ -5,6 +5,7 @@
 //! attribute values alike (OWASP XSS Prevention, rules 1-2). The layout carries its own CSS:
 //! no external assets, no JavaScript, so the pages work under a strict CSP and on any phone.
 
+pub mod apps;
 pub mod consent;
 pub mod error_page;
 pub mod login;

@@ -1,6 +1,7 @@
 //! The admin API: `Authorization: Bearer <ADMIN_TOKEN>` on every call.
 
 pub mod clients;
+pub mod grants;
 pub mod users;
 
 use crate::config::Config;

@@ -1,0 +1,100 @@
+//! `GET /account/apps`: the signed-in user's connected apps; `POST /account/apps/revoke`:
+//! revoke one (CSRF-protected). Revoking ends every grant the user gave that client and
+//! forgets the remembered consent, so the app must ask again.
+
+use super::{authorize, pages};
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::http::{Request, Response};
+use crate::oauth::params::Params;
+use crate::oauth::session;
+use crate::store::{clients, grants, Store};
+use crate::ui::apps::{self, ConnectedApp};
+
+pub const PATH: &str = "/account/apps";
+
+pub async fn get<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let Some((_, session)) = session::current(ctx, req).await? else {
+        return authorize::login(ctx, PATH, None);
+    };
+    let user_grants = grants::list_for_user(ctx.store, &session.sub).await?;
+    // One row per client: the union of what was granted, since the first grant.
+    let mut rows: Vec<(crate::model::Client, Vec<String>, u64)> = Vec::new();
+    for grant in user_grants {
+        if let Some(row) = rows
+            .iter_mut()
+            .find(|(c, _, _)| c.client_id == grant.client_id)
+        {
+            row.1.extend(
+                grant
+                    .scopes
+                    .into_iter()
+                    .filter(|s| !row.1.contains(s))
+                    .collect::<Vec<_>>(),
+            );
+            row.2 = row.2.min(grant.created_at);
+        } else if let Some(client) = clients::get(ctx.store, &grant.client_id).await? {
+            rows.push((client, grant.scopes, grant.created_at));
+        }
+    }
+    let catalog = &ctx.config.scopes;
+    let ordered: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(_, s, _)| catalog.in_catalog_order(s))
+        .collect();
+    let list: Vec<ConnectedApp> = rows
+        .iter()
+        .zip(&ordered)
+        .map(|((client, _, since), scopes)| ConnectedApp {
+            client_id: &client.client_id,
+            name: &client.client_name,
+            logo_uri: client.logo_uri.as_deref(),
+            scopes: scopes
+                .iter()
+                .map(|s| (s.as_str(), catalog.description(s).unwrap_or(s)))
+                .collect(),
+            since: apps::date(*since),
+        })
+        .collect();
+    Ok(pages::html(
+        200,
+        apps::render(session.label(), &list, &session.csrf_token),
+    ))
+}
+
+pub async fn revoke<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let Some((_, session)) = session::current(ctx, req).await? else {
+        return Ok(pages::error(
+            401,
+            "Not signed in",
+            "Sign in again to manage your apps.",
+        ));
+    };
+    let params = match Params::from_body(req, &[]) {
+        Ok(p) => p,
+        Err(e) => return Ok(pages::error(400, "Request refused", &e.description)),
+    };
+    if !session::csrf_matches(&session.csrf_token, params.get("csrf_token")) {
+        return Ok(pages::error(
+            403,
+            "Request refused",
+            "The form did not come from this session.",
+        ));
+    }
+    let Some(client_id) = params.get("client_id") else {
+        return Ok(pages::error(
+            400,
+            "Request refused",
+            "client_id is required",
+        ));
+    };
+    grants::revoke_user_grants(ctx.store, &session.sub, Some(client_id)).await?;
+    Ok(Response::redirect(303, PATH).no_store())
+}

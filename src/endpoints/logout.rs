@@ -1,0 +1,83 @@
+//! `POST /api/oauth/logout`: ends provider sessions.
+//!
+//! - From the user's browser: the session cookie plus the session's `csrf_token`; ends that
+//!   session and clears the cookie. `GET` shows a page with the sign-out button.
+//! - From the platform's server when its user logs out: `Authorization: Bearer <ADMIN_TOKEN>`
+//!   and the user's `sub`; ends all of that user's sessions.
+//!
+//! Either way an optional `revoke` also revokes the user's grants: `all`, or a `client_id`.
+
+use super::{admin, pages};
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::http::{Request, Response};
+use crate::oauth::params::Params;
+use crate::oauth::session;
+use crate::store::{grants, sessions, Store};
+use crate::ui;
+use serde_json::json;
+
+pub async fn get<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    Ok(match session::current(ctx, req).await? {
+        Some((_, s)) => pages::html(200, ui::apps::logout_page(s.label(), &s.csrf_token)),
+        None => pages::error(200, "Signed out", "You are not signed in."),
+    })
+}
+
+pub async fn post<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    if req.header("authorization").is_some() {
+        return from_platform(ctx, req).await;
+    }
+    let params = match Params::from_body(req, &[]) {
+        Ok(p) => p,
+        Err(e) => return Ok(pages::error(400, "Sign-out failed", &e.description)),
+    };
+    let Some((hash, session)) = session::current(ctx, req).await? else {
+        return Ok(pages::error(200, "Signed out", "You are not signed in."));
+    };
+    if !session::csrf_matches(&session.csrf_token, params.get("csrf_token")) {
+        return Ok(pages::error(
+            403,
+            "Request refused",
+            "The form did not come from this session.",
+        ));
+    }
+    revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
+    sessions::delete(ctx.store, &hash, &session.sub).await?;
+    let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
+    Ok(pages::error(200, "Signed out", "You are signed out.").with_header("set-cookie", &clear))
+}
+
+async fn from_platform<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    admin::authorize(ctx.config, req)?;
+    let params = Params::from_body(req, &[])?;
+    let sub = params.require("sub")?;
+    let grants_revoked = revoke_requested(ctx, sub, params.get("revoke")).await?;
+    let sessions_ended = sessions::delete_all_for(ctx.store, sub).await?;
+    Ok(Response::json(
+        200,
+        &json!({"sessions_ended": sessions_ended, "grants_revoked": grants_revoked}),
+    ))
+}
+
+async fn revoke_requested<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    sub: &str,
+    revoke: Option<&str>,
+) -> Result<usize, OAuthError> {
+    match revoke {
+        None => Ok(0),
+        Some("all") => grants::revoke_user_grants(ctx.store, sub, None).await,
+        Some(client_id) => grants::revoke_user_grants(ctx.store, sub, Some(client_id)).await,
+    }
+}

@@ -1,0 +1,66 @@
+//! Checking an access token we issued: signature with our keys, our issuer, expiry, the
+//! revocation list (RFC 7009) and whether its grant still exists. Used by introspection and
+//! revocation.
+
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::store::{grants, keys, Store, MIN_TTL_SECONDS};
+use crate::token::jwt;
+use serde_json::{Map, Value};
+
+/// The claims of a token whose signature and issuer check out (it may still be expired or
+/// revoked: see [`is_active`]).
+pub async fn verified_claims<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    token: &str,
+) -> Result<Option<Map<String, Value>>, OAuthError> {
+    let Ok(verified) = jwt::verify(ctx.crypto, &ctx.config.signing_keys, token).await? else {
+        return Ok(None);
+    };
+    let ours = verified.header.get("typ").and_then(Value::as_str) == Some(jwt::ACCESS_TOKEN_TYP)
+        && verified.claims.get("iss").and_then(Value::as_str) == Some(ctx.config.issuer.as_str());
+    Ok(ours.then_some(verified.claims))
+}
+
+pub fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> &'a str {
+    claims.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+pub fn exp(claims: &Map<String, Value>) -> u64 {
+    claims.get("exp").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Unexpired, not on the revocation list, and its grant not revoked.
+pub async fn is_active<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    claims: &Map<String, Value>,
+) -> Result<bool, OAuthError> {
+    let jti = claim(claims, "jti");
+    if exp(claims) <= ctx.now || jti.is_empty() || jti.len() > 64 {
+        return Ok(false);
+    }
+    if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
+        return Ok(false);
+    }
+    Ok(grants::get_grant(ctx.store, claim(claims, "gid"))
+        .await?
+        .is_some())
+}
+
+/// Puts the token's `jti` on the revocation list for the rest of its life.
+pub async fn revoke<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    claims: &Map<String, Value>,
+) -> Result<(), OAuthError> {
+    let jti = claim(claims, "jti");
+    let remaining = exp(claims).saturating_sub(ctx.now);
+    if remaining == 0 || jti.is_empty() || jti.len() > 64 {
+        return Ok(());
+    }
+    let ttl = remaining.max(MIN_TTL_SECONDS);
+    ctx.store
+        .put(&keys::revoked_jti(jti), "", Some(ttl))
+        .await?;
+    Ok(())
+}
