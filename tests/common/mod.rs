@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod e2e;
 pub mod flow;
 pub mod http;
 pub mod inprocess;

@@ -1,0 +1,152 @@
+//! End-to-end flow helpers: registering clients and users through the admin API, and the
+//! browser steps (login, consent) against the Worker in workerd.
+
+use super::browser::{hidden, location, Browser, Http};
+use super::http::{get, post_json, Reply};
+use super::worker::Worker;
+use jwt_simple::prelude::*;
+use oauth2::basic::BasicClient;
+use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
+use serde_json::{json, Value};
+
+/// The oauth2 crate's client with authorization and token endpoints set.
+pub type Client = BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
+pub const PASSWORD: &str = "a long enough password";
+
+pub fn admin_post(w: &Worker, path: &str, body: Value) -> Value {
+    let auth = w.admin_auth();
+    let r = post_json(&w.url(path), &[("Authorization", &auth)], &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}
+
+pub fn register(w: &Worker, auth_method: &str) -> Value {
+    admin_post(
+        w,
+        "/api/admin/clients",
+        json!({
+        "client_name": "Album Printer", "description": "Prints photo albums",
+        "logo_uri": "https://printer.example/logo.png", "client_uri": "https://printer.example",
+        "redirect_uris": [REDIRECT], "scope": "profile:read images:read images:write",
+        "token_endpoint_auth_method": auth_method}),
+    )
+}
+
+/// A new built-in user (unique per test, since tests share one Worker).
+pub fn user(w: &Worker, tag: &str) -> String {
+    let email = format!("{tag}@example.com");
+    admin_post(
+        w,
+        "/api/admin/users",
+        json!({"email": email, "password": PASSWORD}),
+    );
+    email
+}
+
+pub fn oauth_client(
+    w: &Worker,
+    client: &Value,
+) -> BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+> {
+    let mut c = BasicClient::new(ClientId::new(client["client_id"].as_str().unwrap().into()))
+        .set_auth_uri(AuthUrl::new(w.url("/api/oauth/authorize")).unwrap())
+        .set_token_uri(TokenUrl::new(w.url("/api/oauth/token")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    if let Some(secret) = client["client_secret"].as_str() {
+        c = c.set_client_secret(ClientSecret::new(secret.into()));
+    }
+    c
+}
+
+pub fn http_client() -> ureq::Agent {
+    // oauth2's advice: never follow redirects from the token endpoint.
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+/// Browser: authorize URL → login page → consent page. Returns the consent page.
+pub fn login_to_consent(b: &Browser<Http>, auth_url: &str, email: &str) -> Reply {
+    let page = b.get(auth_url);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let r = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &hidden(&page.body, "csrf_token")),
+            ("return_to", &hidden(&page.body, "return_to")),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = b.get(&location(&r));
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    consent
+}
+
+pub fn decide(b: &Browser<Http>, consent: &Reply, scopes: &[&str], decision: &str) -> String {
+    let csrf = hidden(&consent.body, "csrf_token");
+    let request_id = hidden(&consent.body, "request_id");
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("request_id", request_id.as_str()),
+        ("decision", decision),
+    ];
+    fields.extend(scopes.iter().map(|s| ("scope", *s)));
+    let r = b.post_form("/api/oauth/authorize", &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    location(&r)
+}
+
+/// Verifies an access token with jwt-simple against the JWKS the Worker publishes.
+pub fn verify_with_jwks(w: &Worker, token: &str) -> JWTClaims<Value> {
+    let meta = Token::decode_metadata(token).unwrap();
+    assert_eq!(meta.signature_type(), Some("at+jwt"), "RFC 9068 typ");
+    let kid = meta.key_id().expect("kid in header").to_string();
+    let jwks = get(&w.url("/.well-known/jwks.json"), &[]).json();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("kid published")
+        .clone();
+    let b64 =
+        |f: &str| Base64UrlSafeNoPadding::decode_to_vec(jwk[f].as_str().unwrap(), None).unwrap();
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from_strings(&[&w.url])),
+        allowed_audiences: Some(HashSet::from_strings(&[&w.url])),
+        ..Default::default()
+    };
+    match meta.algorithm() {
+        "ES256" => {
+            let mut sec1 = vec![4u8];
+            sec1.extend(b64("x"));
+            sec1.extend(b64("y"));
+            ES256PublicKey::from_bytes(&sec1)
+                .unwrap()
+                .verify_token::<Value>(token, Some(options))
+                .unwrap()
+        }
+        "RS256" => RS256PublicKey::from_components(&b64("n"), &b64("e"))
+            .unwrap()
+            .verify_token::<Value>(token, Some(options))
+            .unwrap(),
+        "EdDSA" => Ed25519PublicKey::from_bytes(&b64("x"))
+            .unwrap()
+            .verify_token::<Value>(token, Some(options))
+            .unwrap(),
+        other => panic!("unexpected alg {other}"),
+    }
+}
