@@ -497,3 +497,41 @@ fn admin_grants_api_lists_by_user_or_client_and_revokes() {
         json!({"active": false})
     );
 }
+
+#[test]
+fn deleting_a_client_or_a_user_revokes_their_grants() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let t = tokens(&st, &b, &["profile:read"]);
+    let sub = introspect(&st, &s(&t, "access_token"))["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        st.h.admin(Method::Delete, &format!("/api/admin/users/{sub}"), None)
+            .status,
+        204
+    );
+    refresh(&st, &s(&t, "refresh_token"), None).expect_error(400, "invalid_grant");
+    assert_eq!(
+        introspect(&st, &s(&t, "access_token")),
+        json!({"active": false})
+    );
+    assert!(
+        b.get("/account/apps").body.contains(r#"name="password""#),
+        "sessions ended"
+    );
+
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    tokens(&st, &b, &["profile:read"]);
+    let path = format!("/api/admin/clients/{}", st.client_id);
+    assert_eq!(st.h.admin(Method::Delete, &path, None).status, 204);
+    assert!(st
+        .h
+        .store
+        .dump()
+        .iter()
+        .all(|(k, _)| !k.starts_with("grant:") && !k.starts_with("refresh:")));
+    let _ = t;
+}

@@ -46,6 +46,10 @@ pub async fn item<S: Store, C: Crypto>(
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
+            // Its grants go with it: refresh tokens stop working, access tokens go inactive.
+            for grant in crate::store::grants::list_for_client(ctx.store, client_id).await? {
+                crate::store::grants::revoke_grant(ctx.store, &grant).await?;
+            }
             clients::delete(ctx.store, client_id).await?;
             Ok(Response::new(204))
         }

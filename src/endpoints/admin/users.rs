@@ -63,6 +63,9 @@ pub async fn item<S: Store, C: Crypto>(
         .ok_or_else(|| OAuthError::not_found(format!("No user with sub {sub:?}")))?;
     match req.method {
         Method::Delete => {
+            // A deleted account keeps nothing alive: its sessions end and its grants are revoked.
+            crate::store::sessions::delete_all_for(ctx.store, &user.sub).await?;
+            crate::store::grants::revoke_user_grants(ctx.store, &user.sub, None).await?;
             users::delete(ctx.store, &user).await?;
             Ok(Response::new(204))
         }
