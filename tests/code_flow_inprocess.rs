@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::browser::{hidden, location, query_param, Browser};
+use common::browser::{hidden, location, query_param, submit_consent, Browser};
 use common::flow::*;
 use common::inprocess::{json, Harness, ASSERTION_SECRET, ISSUER};
 use edge_oauth::http::Method;
@@ -19,7 +19,7 @@ fn full_flow_issues_rfc9068_token_with_granted_scopes() {
         consent.body.contains("Read your basic profile"),
         "scope descriptions from the catalog"
     );
-    let r = decide(&b, &consent, &["profile:read", "images:read"], "approve");
+    let r = submit_consent(&b, &consent, &["profile:read", "images:read"], "approve");
     let back = location(&r);
     assert!(back.starts_with(REDIRECT));
     assert_eq!(
@@ -73,7 +73,7 @@ fn deny_and_empty_approval_redirect_with_access_denied() {
     for (scopes, decision) in [(vec!["profile:read"], "deny"), (vec![], "approve")] {
         let b = Browser::new(&s.h, ISSUER);
         let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[]));
-        let r = decide(&b, &consent, &scopes, decision);
+        let r = submit_consent(&b, &consent, &scopes, decision);
         assert_eq!(r.status, 303);
         let back = location(&r);
         assert_eq!(
@@ -402,7 +402,7 @@ fn public_client_uses_pkce_alone_and_may_not_send_a_secret() {
     let b = Browser::new(&s.h, ISSUER);
     let consent = to_consent(&s, &b, &authorize_url(&s.public_id, &[]));
     let code = query_param(
-        &location(&decide(&b, &consent, &["profile:read"], "approve")),
+        &location(&submit_consent(&b, &consent, &["profile:read"], "approve")),
         "code",
     )
     .unwrap();
@@ -590,13 +590,13 @@ fn consent_form_needs_its_session_and_csrf_token_and_works_once() {
     // The forged attempt used the request up; a fresh one works once.
     let consent = b.get(&authorize_url(&s.client_id, &[]));
     assert_eq!(
-        decide(&b, &consent, &["profile:read"], "approve").status,
+        submit_consent(&b, &consent, &["profile:read"], "approve").status,
         303
     );
-    let again = decide(&b, &consent, &["profile:read"], "approve");
+    let again = submit_consent(&b, &consent, &["profile:read"], "approve");
     assert_eq!(again.status, 400, "a consent form is answered once");
     let stranger = Browser::new(&s.h, ISSUER);
-    let r = decide(&stranger, &consent, &["profile:read"], "approve");
+    let r = submit_consent(&stranger, &consent, &["profile:read"], "approve");
     assert_eq!(r.status, 400, "no session, no decision");
 }
 

@@ -3,25 +3,13 @@
 
 mod common;
 
-use common::http::{send, Reply};
+use common::http::send;
 use common::worker::shared;
 use serde_json::{json, Value};
 use std::time::Instant;
 
-fn admin(method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let w = shared();
-    let auth = w.admin_auth();
-    let mut headers = vec![("Authorization", auth.as_str())];
-    let text = body.map(|b| b.to_string());
-    if text.is_some() {
-        headers.push(("Content-Type", "application/json"));
-    }
-    send(
-        method,
-        &w.url(path),
-        &headers,
-        text.as_deref().map(str::as_bytes),
-    )
+fn admin(method: &str, path: &str, body: Option<&Value>) -> common::http::Reply {
+    shared().admin(method, path, body)
 }
 
 #[test]

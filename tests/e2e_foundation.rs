@@ -57,19 +57,7 @@ fn jwks_publishes_active_and_retired_keys_without_private_parts() {
 }
 
 fn admin(method: &str, path: &str, body: Option<&Value>) -> common::http::Reply {
-    let w = shared();
-    let auth = w.admin_auth();
-    let mut headers = vec![("Authorization", auth.as_str())];
-    let text = body.map(|b| b.to_string());
-    if text.is_some() {
-        headers.push(("Content-Type", "application/json"));
-    }
-    send(
-        method,
-        &w.url(path),
-        &headers,
-        text.as_deref().map(str::as_bytes),
-    )
+    shared().admin(method, path, body)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::browser::{hidden, location, query_param, Browser};
+use common::browser::{hidden, location, query_param, submit_consent, Browser};
 use common::flow::*;
 use common::http::Reply;
 use common::inprocess::{json, Harness, ADMIN_TOKEN, ISSUER};
@@ -239,7 +239,7 @@ fn public_client_can_revoke_its_own_tokens_but_not_introspect() {
     let b = Browser::new(&st.h, ISSUER);
     let consent = to_consent(&st, &b, &authorize_url(&st.public_id, &[]));
     let code = query_param(
-        &location(&decide(&b, &consent, &["profile:read"], "approve")),
+        &location(&submit_consent(&b, &consent, &["profile:read"], "approve")),
         "code",
     )
     .unwrap();

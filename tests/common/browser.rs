@@ -172,3 +172,22 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// Submits the consent form of `consent` with the checked `scopes` and `decision`
+/// (`approve` or `deny`).
+pub fn submit_consent<T: Transport>(
+    b: &Browser<T>,
+    consent: &Reply,
+    scopes: &[&str],
+    decision: &str,
+) -> Reply {
+    let csrf = hidden(&consent.body, "csrf_token");
+    let request_id = hidden(&consent.body, "request_id");
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("request_id", request_id.as_str()),
+        ("decision", decision),
+    ];
+    fields.extend(scopes.iter().map(|s| ("scope", *s)));
+    b.post_form("/api/oauth/authorize", &fields)
+}

@@ -95,16 +95,9 @@ pub fn login_to_consent(b: &Browser<Http>, auth_url: &str, email: &str) -> Reply
     consent
 }
 
+/// Submits the consent form; returns where the 303 sends the browser.
 pub fn decide(b: &Browser<Http>, consent: &Reply, scopes: &[&str], decision: &str) -> String {
-    let csrf = hidden(&consent.body, "csrf_token");
-    let request_id = hidden(&consent.body, "request_id");
-    let mut fields = vec![
-        ("csrf_token", csrf.as_str()),
-        ("request_id", request_id.as_str()),
-        ("decision", decision),
-    ];
-    fields.extend(scopes.iter().map(|s| ("scope", *s)));
-    let r = b.post_form("/api/oauth/authorize", &fields);
+    let r = super::browser::submit_consent(b, consent, scopes, decision);
     assert_eq!(r.status, 303, "{}", r.body);
     location(&r)
 }

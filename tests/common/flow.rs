@@ -1,7 +1,7 @@
 //! In-process flow helpers: a registered confidential and public client, a built-in user,
 //! and the browser steps from authorize to code.
 
-use super::browser::{hidden, location, query_param, Browser};
+use super::browser::{hidden, location, query_param, submit_consent, Browser};
 use super::http::{form_encode, Reply};
 use super::inprocess::{json, Harness};
 use base64::Engine;
@@ -95,22 +95,10 @@ pub fn to_consent(s: &Setup, b: &Browser<Harness>, url: &str) -> Reply {
     consent
 }
 
-pub fn decide(b: &Browser<Harness>, consent: &Reply, scopes: &[&str], decision: &str) -> Reply {
-    let csrf = hidden(&consent.body, "csrf_token");
-    let request_id = hidden(&consent.body, "request_id");
-    let mut fields = vec![
-        ("csrf_token", csrf.as_str()),
-        ("request_id", request_id.as_str()),
-        ("decision", decision),
-    ];
-    fields.extend(scopes.iter().map(|s| ("scope", *s)));
-    b.post_form("/api/oauth/authorize", &fields)
-}
-
 /// Full browser part for the confidential client; returns the code.
 pub fn get_code(s: &Setup, b: &Browser<Harness>, scopes: &[&str]) -> String {
     let consent = to_consent(s, b, &authorize_url(&s.client_id, &[]));
-    let r = decide(b, &consent, scopes, "approve");
+    let r = submit_consent(b, &consent, scopes, "approve");
     assert_eq!(r.status, 303);
     query_param(&location(&r), "code").expect("code in redirect")
 }

@@ -3,6 +3,7 @@
 //!
 //! The child process exits when our end of its stdin closes, i.e. when the test binary exits.
 
+use super::http::{send, Reply};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -81,5 +82,21 @@ impl Worker {
 
     pub fn admin_auth(&self) -> String {
         format!("Bearer {}", self.admin_token)
+    }
+
+    /// An admin API call with the admin token and, when given, a JSON body.
+    pub fn admin(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Reply {
+        let auth = self.admin_auth();
+        let mut headers = vec![("Authorization", auth.as_str())];
+        let text = body.map(|b| b.to_string());
+        if text.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        send(
+            method,
+            &self.url(path),
+            &headers,
+            text.as_deref().map(str::as_bytes),
+        )
     }
 }
