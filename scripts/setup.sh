@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build, the local provider and the tests need, skipping what is
-# already present: the wasm32 target, worker-build and wasm-bindgen-cli (crates.io), and from
-# npm Node 22, wrangler, miniflare and wasm-opt. Safe to run repeatedly.
+# already present: the wasm32 target, worker-build and wasm-bindgen-cli (crates.io), Chromium
+# (Debian), and from npm Node 22, wrangler, miniflare, wasm-opt and playwright-core. Safe to
+# run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,16 @@ if ! installed wasm-bindgen-cli "$WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes on 2 cores)"
   # Not --locked: its lockfile does not build with current toolchains.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# Chromium for the browser test of the pages (Debian's package; Playwright drives it).
+if ! command -v chromium >/dev/null; then
+  say "installing chromium (Debian package) for the browser tests"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
 fi
 
 # npm packages, reinstalled only when package.json or the lockfile changed.

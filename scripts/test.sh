@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, native unit tests, in-process flow tests, and the
-# end-to-end tests against the built Worker in workerd (they start it through Miniflare).
+# Runs every test: formatting and lints, native unit tests, in-process flow tests, the
+# end-to-end tests against the built Worker in workerd (they start it through Miniflare), and
+# a browser test of the pages in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,3 +15,5 @@ echo "[test] building the Worker"
 sh scripts/build.sh >/dev/null
 echo "[test] cargo test (unit, in-process, end-to-end in workerd)"
 cargo test --all-targets
+echo "[test] browser test of the pages (headless Chromium)"
+node --test tests/browser/*.test.mjs

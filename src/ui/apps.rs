@@ -43,7 +43,7 @@ pub fn render(user_label: &str, apps: &[ConnectedApp], csrf_token: &str) -> Stri
             })
             .collect();
         body.push_str(&format!(
-            "<section class=\"app\">\n<h2>{logo}{name}</h2>\n<p class=\"muted\">Authorized since {since}</p>\n<ul>{scopes}</ul>\n\
+            "<section class=\"connected\">\n<h2>{logo}{name}</h2>\n<p class=\"muted\">Authorized since {since}</p>\n<ul>{scopes}</ul>\n\
              <form method=\"post\" action=\"/account/apps/revoke\">{csrf}{client}\
              <button type=\"submit\">Revoke access</button></form>\n</section>\n",
             name = escape(app.name),

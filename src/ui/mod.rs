@@ -60,6 +60,9 @@ button.secondary{background:#e4e6eb;color:#1c1e21}\
 .scopes input{margin-top:.3rem;width:1.1rem;height:1.1rem}\
 .scopes code{font-size:.8rem;color:#65676b}\
 .buttons{display:flex;gap:.75rem}\
+.connected{padding:.75rem 0;border-top:1px solid #e4e6eb}\
+.connected h2{display:flex;gap:.6rem;align-items:center;font-size:1.1rem;margin:0}\
+.connected ul{margin:.5rem 0;padding-left:1.2rem}\
 a{color:#2563eb}";
 
 /// A complete HTML document with the shared layout. `title` is escaped here; `body` must

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make bench`: prints performance figures (bundle size, CPU per request inside workerd,
+# sign/verify/KDF cost). Installs what is missing (setup.sh), rebuilds the Worker when build/ is
+# missing or older than the sources, then runs scripts/bench.mjs on 127.0.0.1.
+# Extra arguments go to bench.mjs, e.g. `bash scripts/bench.sh --n 300 --algs ES256`.
+# Method and reference figures: docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+. scripts/env.sh
+
+stale=""
+if [ ! -f build/index_bg.wasm ] || [ ! -f build/index.js ]; then
+  stale="missing"
+elif [ -n "$(find src Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit 2>/dev/null)" ]; then
+  stale="older than the sources"
+fi
+if [ -n "$stale" ]; then
+  echo "[bench] build/ is $stale: building the Worker"
+  sh scripts/build.sh
+fi
+
+exec node scripts/bench.mjs "$@"

@@ -1,0 +1,133 @@
+// Browser test of the pages: headless Chromium (Playwright) on a phone-sized viewport signs in,
+// grants part of the requested scopes on the consent page, follows the redirect back to the
+// client, then revokes the app on /account/apps. Run by scripts/test.sh with `node --test`.
+// Screenshots land in target/browser-screenshots/ for a person to look at.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const require = createRequire(join(root, "package.json"));
+const { chromium } = require("playwright-core");
+const shots = join(root, "target/browser-screenshots");
+let server, info, browser, callbackServer, REDIRECT;
+let callback; // the URL the client's callback received
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  // The client app's redirect URI: a loopback server that records what it receives.
+  const { createServer } = await import("node:http");
+  callbackServer = createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    if (url.pathname === "/callback") callback = url; // not the browser's /favicon.ico
+    res.end("client callback");
+  });
+  await new Promise((resolve) => callbackServer.listen(0, "127.0.0.1", resolve));
+  REDIRECT = `http://127.0.0.1:${callbackServer.address().port}/callback`;
+  server = spawn(process.execPath, [join(root, "scripts/serve-test.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+  info = await new Promise((resolve, reject) => {
+    server.stdout.once("data", (d) => resolve(JSON.parse(d.toString().split("\n")[0])));
+    server.once("exit", (code) => reject(new Error(`serve-test exited ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  callbackServer?.close();
+  server?.stdin.end();
+});
+
+async function admin(path, body) {
+  const r = await fetch(`${info.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${info.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(r.status, 201, await r.clone().text());
+  return r.json();
+}
+
+test("sign in, grant part of the scopes, come back with a code, then revoke the app", async () => {
+  const client = await admin("/api/admin/clients", {
+    client_name: "Album <Printer>", description: "Prints your photo albums",
+    client_uri: "https://printer.example", redirect_uris: [REDIRECT],
+    scope: "profile:read images:read images:write",
+  });
+  await admin("/api/admin/users", { email: "ada@example.com", password: "correct horse battery" });
+
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const url = new URL(`${info.url}/api/oauth/authorize`);
+  Object.entries({
+    response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT,
+    scope: "profile:read images:read images:write", state: "xyz-123",
+    code_challenge: challenge, code_challenge_method: "S256",
+  }).forEach(([k, v]) => url.searchParams.set(k, v));
+
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(url.href);
+  assert.match(await page.textContent("body"), /Album <Printer>/, "client name shown, escaped as text");
+  await page.screenshot({ path: join(shots, "1-login.png"), fullPage: true });
+  await page.fill('input[name="email"]', "ada@example.com");
+  await page.fill('input[name="password"]', "correct horse battery");
+  await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+
+  const text = await page.textContent("body");
+  for (const s of ["View your images", "Upload, update and delete your images", "Prints your photo albums"]) {
+    assert.ok(text.includes(s), `consent page shows ${s}`);
+  }
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= 390, `no horizontal scrolling on a phone (${scrollWidth}px)`);
+  await page.screenshot({ path: join(shots, "2-consent.png"), fullPage: true });
+  await page.uncheck('input[name="scope"][value="images:write"]');
+  await Promise.all([page.waitForURL(`${REDIRECT}**`), page.click('button[name="decision"][value="approve"]')]);
+
+  assert.ok(callback, "redirected to the client");
+  assert.equal(callback.searchParams.get("state"), "xyz-123");
+  assert.equal(callback.searchParams.get("iss"), info.url);
+  const code = callback.searchParams.get("code");
+  assert.ok(code && code.length >= 43);
+
+  const token = await fetch(`${info.url}/api/oauth/token`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: "Basic " + Buffer.from(`${client.client_id}:${client.client_secret}`).toString("base64"),
+    },
+    body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: verifier }),
+  }).then((r) => r.json());
+  assert.equal(token.scope, "profile:read images:read", "only the checked scopes were granted");
+
+  // The session cookie is HttpOnly (not visible to page scripts) and SameSite=Lax.
+  const cookies = await context.cookies(info.url);
+  const session = cookies.find((c) => c.name === "edge_oauth_session");
+  assert.ok(session && session.httpOnly && session.sameSite === "Lax");
+  assert.equal(await page.evaluate(() => document.cookie.includes("edge_oauth_session")), false);
+
+  await page.goto(`${info.url}/account/apps`);
+  assert.match(await page.textContent("body"), /Album <Printer>/);
+  const appsWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(appsWidth <= 390, `apps page fits a phone (${appsWidth}px)`);
+  await page.screenshot({ path: join(shots, "3-apps.png"), fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Revoke access")')]);
+  assert.doesNotMatch(await page.textContent("body"), /Album <Printer>/, "app gone after revoke");
+
+  const introspection = await fetch(`${info.url}/api/oauth/introspect`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: token.access_token, client_id: client.client_id, client_secret: client.client_secret }),
+  }).then((r) => r.json());
+  assert.deepEqual(introspection, { active: false });
+  await context.close();
+});
