@@ -16,6 +16,12 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
             "redirect URI longer than {MAX_REDIRECT_URI_LEN} characters"
         ));
     }
+    // Redirect URIs travel in a Location header, which carries ASCII only.
+    if !uri.is_ascii() {
+        return Err(format!(
+            "redirect URI {uri:?} must be ASCII (percent-encode paths, use xn-- hosts)"
+        ));
+    }
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "redirect URI {uri:?} contains whitespace or control characters"
@@ -109,6 +115,10 @@ mod tests {
             ("com.example.app:/cb", false),
             ("ftp://example.com/cb", false),
             ("https://exa mple.com/cb", false),
+            // ASCII-only IDNA (idna_adapter 1.0): register internationalized hosts as xn--.
+            ("https://b\u{fc}cher.example/cb", false),
+            ("https://xn--bcher-kva.example/cb", true),
+            ("https://app.example/caf\u{e9}", false),
             ("", false),
         ];
         for (uri, ok) in cases {
