@@ -628,20 +628,28 @@ fn delegated_login_redirects_to_the_platform_and_accepts_its_assertion_once() {
         .as_str()
         .unwrap()
         .to_string();
-    let b = Browser::new(&h, ISSUER);
     let url = authorize_url(&id, &[("scope", "profile:read")]);
-    let r = b.get(&url);
-    let to_platform = location(&r);
-    assert!(
-        to_platform.starts_with("https://platform.example/login?return_to="),
-        "{to_platform}"
-    );
-    let return_to = query_param(&to_platform, "return_to").unwrap();
-    assert_eq!(return_to, format!("{ISSUER}{url}"));
+    // The provider sends the browser to the platform with return_to and a nonce.
+    let start_sign_in = |b: &Browser<Harness>| {
+        let to_platform = location(&b.get(&url));
+        assert!(
+            to_platform.starts_with("https://platform.example/login?return_to="),
+            "{to_platform}"
+        );
+        (
+            query_param(&to_platform, "return_to").unwrap(),
+            query_param(&to_platform, "nonce").unwrap(),
+        )
+    };
     let now = h.store.now();
-    let good = assertion(
-        json!({"sub": "platform-user-42", "email": "u42@platform.example", "aud": ISSUER, "exp": now + 120, "iat": now, "jti": "j-1"}),
-    );
+    let claims = |nonce: &str, jti: &str| {
+        json!({"sub": "platform-user-42", "email": "u42@platform.example", "aud": ISSUER,
+               "exp": now + 120, "iat": now, "jti": jti, "nonce": nonce})
+    };
+    let b = Browser::new(&h, ISSUER);
+    let (return_to, nonce) = start_sign_in(&b);
+    assert_eq!(return_to, format!("{ISSUER}{url}"));
+    let good = assertion(claims(&nonce, "j-1"));
     let r = b.post_form(
         "/api/oauth/login/assertion",
         &[("assertion", &good), ("return_to", &return_to)],
@@ -653,29 +661,61 @@ fn delegated_login_redirects_to_the_platform_and_accepts_its_assertion_once() {
         consent.body.contains("u42@platform.example"),
         "consent shows who is signed in"
     );
-    let replay = Browser::new(&h, ISSUER).post_form(
+
+    // Replay: a fresh sign-in in another browser, but a jti already used.
+    let other = Browser::new(&h, ISSUER);
+    let (_, other_nonce) = start_sign_in(&other);
+    let r = other.post_form(
         "/api/oauth/login/assertion",
-        &[("assertion", &good), ("return_to", &return_to)],
+        &[("assertion", &assertion(claims(&other_nonce, "j-1")))],
     );
-    assert_eq!(replay.status, 400, "an assertion is accepted once");
-    let refused = [
-        json!({"sub": "u", "aud": "https://other.example", "exp": now + 120, "jti": "j-2"}),
-        json!({"sub": "u", "aud": ISSUER, "exp": now - 1, "jti": "j-3"}),
-        json!({"sub": "u", "aud": ISSUER, "exp": now + 3600, "jti": "j-4"}),
+    assert_eq!(r.status, 400, "an assertion (jti) is accepted once");
+
+    // Login CSRF: the attacker's own assertion, posted from the victim's browser.
+    let attacker = Browser::new(&h, ISSUER);
+    let (_, attacker_nonce) = start_sign_in(&attacker);
+    let victim = Browser::new(&h, ISSUER);
+    start_sign_in(&victim);
+    let r = victim.post_form(
+        "/api/oauth/login/assertion",
+        &[("assertion", &assertion(claims(&attacker_nonce, "j-2")))],
+    );
+    assert_eq!(
+        r.status, 400,
+        "an assertion bound to another browser is refused"
+    );
+    assert!(r.body.contains("nonce"), "{}", r.body);
+    let r = Browser::new(&h, ISSUER).post_form(
+        "/api/oauth/login/assertion",
+        &[("assertion", &assertion(claims(&attacker_nonce, "j-3")))],
+    );
+    assert_eq!(r.status, 400, "no sign-in started in this browser");
+
+    let bad_claims = [
+        json!({"sub": "u", "aud": "https://other.example", "exp": now + 120, "jti": "j-4"}),
+        json!({"sub": "u", "aud": ISSUER, "exp": now - 1, "jti": "j-5"}),
+        json!({"sub": "u", "aud": ISSUER, "exp": now + 3600, "jti": "j-6"}),
+        json!({"sub": "u", "aud": ISSUER, "exp": now + 60, "jti": "j-7"}),
     ];
-    for claims in refused {
-        let r = Browser::new(&h, ISSUER).post_form(
+    for mut bad in bad_claims {
+        let b = Browser::new(&h, ISSUER);
+        let (_, nonce) = start_sign_in(&b);
+        if bad["jti"] != "j-7" {
+            bad["nonce"] = json!(nonce); // j-7 lacks the nonce claim
+        }
+        let r = b.post_form(
             "/api/oauth/login/assertion",
-            &[("assertion", &assertion(claims.clone()))],
+            &[("assertion", &assertion(bad.clone()))],
         );
-        assert_eq!(r.status, 400, "{claims}");
+        assert_eq!(r.status, 400, "{bad}");
     }
+    let b = Browser::new(&h, ISSUER);
+    let (_, nonce) = start_sign_in(&b);
     let wrong_key = sign_assertion_for_tests(
-        &json!({"sub": "u", "aud": ISSUER, "exp": now + 60, "jti": "j-5"}),
+        &json!({"sub": "u", "aud": ISSUER, "exp": now + 60, "jti": "j-8", "nonce": nonce}),
         b"another-secret-another-secret-0123",
     );
-    let r = Browser::new(&h, ISSUER)
-        .post_form("/api/oauth/login/assertion", &[("assertion", &wrong_key)]);
+    let r = b.post_form("/api/oauth/login/assertion", &[("assertion", &wrong_key)]);
     assert_eq!(r.status, 400);
     let r = Browser::new(&h, ISSUER).post_form(
         "/api/oauth/login",

@@ -239,13 +239,14 @@ fn delegated_login_with_a_platform_that_signs_assertions() {
     assert!(to_platform.starts_with("https://platform.example/login?return_to="));
     // The test plays the platform: its user is signed in, so it mints an assertion.
     let return_to = query_param(&to_platform, "return_to").unwrap();
+    let nonce = query_param(&to_platform, "nonce").expect("nonce for the assertion");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let assertion = sign_assertion_for_tests(
         &json!({"sub": "platform-user-7", "name": "Grace", "email": "grace@platform.example",
-                "aud": w.url, "iat": now, "exp": now + 120, "jti": format!("login-{now}")}),
+                "aud": w.url, "iat": now, "exp": now + 120, "jti": format!("login-{now}"), "nonce": nonce}),
         w.assertion_secret.as_bytes(),
     );
     let r = b.post_form(

@@ -69,12 +69,23 @@ pub fn login<S: Store, C: Crypto>(
 ) -> Result<Response, OAuthError> {
     match &ctx.config.login {
         LoginMode::Delegated { login_url } => {
+            // Login CSRF: the platform must put this nonce in its assertion, and only the
+            // browser holding the matching cookie can use that assertion.
+            let nonce = opaque::new_secret(ctx.crypto)?;
             let back = ctx.config.url(return_to);
             let sep = if login_url.contains('?') { '&' } else { '?' };
             let query = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("return_to", &back)
+                .append_pair("nonce", &nonce)
                 .finish();
-            Ok(Response::redirect(302, &format!("{login_url}{sep}{query}")))
+            let cookie = session::set_cookie(
+                ctx.config,
+                session::login_nonce_cookie_name(ctx.config),
+                &nonce,
+                FORM_TTL,
+            );
+            Ok(Response::redirect(302, &format!("{login_url}{sep}{query}"))
+                .with_header("set-cookie", &cookie))
         }
         LoginMode::Builtin => {
             // Login CSRF: a double-submit token, cookie and hidden field must agree.

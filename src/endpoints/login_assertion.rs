@@ -1,6 +1,8 @@
 //! `POST /api/oauth/login/assertion`: delegated login. The platform, which already signed its
 //! user in, posts a short-lived HS256 assertion (form field `assertion`, never in a URL) and
-//! the `return_to` it was given. A valid, unseen assertion starts a session.
+//! the `return_to` it was given. A valid, unseen assertion whose `nonce` claim matches this
+//! browser's login-nonce cookie starts a session; the nonce stops an attacker from signing a
+//! victim's browser into the attacker's account with an assertion of their own (login CSRF).
 
 use super::login::safe_return_to;
 use super::pages;
@@ -38,6 +40,11 @@ pub async fn post<S: Store, C: Crypto>(
         Ok(a) => a,
         Err(reason) => return refuse(&format!("The login assertion was refused: {reason}")),
     };
+    let cookie = session::read_cookie(req, session::login_nonce_cookie_name(ctx.config));
+    let bound = cookie.is_some_and(|c| session::csrf_matches(c, assertion.nonce.as_deref()));
+    if !bound {
+        return refuse("The login assertion was refused: its nonce does not match this browser's sign-in. Start again from the application.");
+    }
     // One use per assertion: remember its jti until it would have expired anyway.
     let jti_key = keys::assertion_jti(&crate::token::opaque::hash(&assertion.jti));
     if ctx.store.get(&jti_key).await?.is_some() {
@@ -46,14 +53,27 @@ pub async fn post<S: Store, C: Crypto>(
     ctx.store
         .put(&jti_key, "", Some(ttl_until(assertion.exp, ctx.now)))
         .await?;
-    let cookie = session::start(ctx, &assertion.sub, assertion.name, assertion.email).await?;
+    let cookie = session::start(
+        ctx,
+        &assertion.sub,
+        assertion.name.clone(),
+        assertion.email.clone(),
+    )
+    .await?;
     let return_to = safe_return_to(
         params
             .get("return_to")
             .map(strip_issuer(ctx.config.issuer.as_str())),
     );
+    let clear = session::set_cookie(
+        ctx.config,
+        session::login_nonce_cookie_name(ctx.config),
+        "",
+        0,
+    );
     Ok(Response::redirect(303, return_to)
         .with_header("set-cookie", &cookie)
+        .with_header("set-cookie", &clear)
         .no_store())
 }
 

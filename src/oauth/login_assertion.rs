@@ -32,6 +32,9 @@ pub struct Assertion {
     pub email: Option<String>,
     /// Unique id; the caller remembers it until `exp` to refuse a second use.
     pub jti: String,
+    /// The `nonce` the provider sent with `return_to`; binds the assertion to the browser
+    /// that started the sign-in (login CSRF). Checked by the caller against its cookie.
+    pub nonce: Option<String>,
     pub exp: u64,
 }
 
@@ -80,6 +83,7 @@ pub fn verify_assertion(
         jti: required_string(&claims, "jti", MAX_JTI_CHARS)?,
         name: optional_string(&claims, "name", MAX_PROFILE_CHARS)?,
         email: optional_string(&claims, "email", MAX_PROFILE_CHARS)?,
+        nonce: optional_string(&claims, "nonce", MAX_JTI_CHARS)?,
         exp,
     })
 }
@@ -246,6 +250,7 @@ mod tests {
                 name: Some("Ada Lovelace".into()),
                 email: Some("ada@example.com".into()),
                 jti: "a1b2c3".into(),
+                nonce: None,
                 exp: NOW + 300,
             }
         );

@@ -32,6 +32,15 @@ pub fn login_csrf_cookie_name(config: &Config) -> &'static str {
     }
 }
 
+/// Binds a delegated sign-in to the browser that started it (see `endpoints::login_assertion`).
+pub fn login_nonce_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        "__Host-edge_oauth_login_nonce"
+    } else {
+        "edge_oauth_login_nonce"
+    }
+}
+
 /// A `Set-Cookie` value. `max_age` 0 deletes the cookie.
 pub fn set_cookie(config: &Config, name: &str, value: &str, max_age: u64) -> String {
     let secure = if config.secure_cookies {
