@@ -32,6 +32,12 @@ pub async fn post<S: Store, C: Crypto>(
         Ok(p) => p,
         Err(e) => return stale(&e.description),
     };
+    // Checked before the pending request is consumed, so a malformed form loses nothing.
+    let approve = match params.get("decision") {
+        Some("approve") => true,
+        Some("deny") => false,
+        _ => return stale("decision must be approve or deny"),
+    };
     let Some((session_hash, session)) = session::current(ctx, req).await? else {
         return stale("You are no longer signed in. Start again from the application.");
     };
@@ -56,11 +62,7 @@ pub async fn post<S: Store, C: Crypto>(
         .filter(|s| params.all("scope").contains(&s.as_str()))
         .cloned()
         .collect();
-    let approved = match params.get("decision") {
-        Some("approve") => !granted.is_empty(),
-        Some("deny") => false,
-        _ => return stale("decision must be approve or deny"),
-    };
+    let approved = approve && !granted.is_empty();
     if !approved {
         let error = OAuthError::new(ErrorCode::AccessDenied, "The user denied the request");
         let url = error_redirect_url(

@@ -22,10 +22,17 @@ pub const PATH: &str = "/api/oauth/login";
 const DUMMY_HASH: &str =
     "pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// A `return_to` we may redirect to: a path of ours, never a URL to elsewhere.
+/// A `return_to` we may redirect to: a path of ours, never a URL to elsewhere, and only
+/// visible ASCII so it is a valid `Location` header.
 pub fn safe_return_to(value: Option<&str>) -> &str {
+    let header_safe = |v: &str| v.bytes().all(|b| (0x21..=0x7e).contains(&b));
     match value {
-        Some(v) if v.starts_with("/api/oauth/authorize?") || v == "/account/apps" => v,
+        Some(v)
+            if (v.starts_with("/api/oauth/authorize?") || v == "/account/apps")
+                && header_safe(v) =>
+        {
+            v
+        }
         _ => "/account/apps",
     }
 }
@@ -106,6 +113,11 @@ mod tests {
             (Some("https://evil.example/"), "/account/apps"),
             (Some("//evil.example/api/oauth/authorize?"), "/account/apps"),
             (Some("/api/oauth/authorizeX"), "/account/apps"),
+            (
+                Some("/api/oauth/authorize?a=1\r\nSet-Cookie: x=1"),
+                "/account/apps",
+            ),
+            (Some("/api/oauth/authorize?a=\u{20ac}"), "/account/apps"),
             (None, "/account/apps"),
         ];
         for (input, want) in cases {

@@ -12,17 +12,27 @@ pub struct Params {
     pairs: Vec<(String, String)>,
 }
 
+/// Most parameters one request may carry (the largest real form, consent, has one per scope).
+pub const MAX_PARAMS: usize = 100;
+
 /// Longest single parameter value accepted; real values are far shorter.
 pub const MAX_VALUE_LEN: usize = 8 * 1024;
 
 impl Params {
     /// Builds from decoded pairs, refusing repeats of any name not in `repeatable`.
     pub fn new(pairs: Vec<(String, String)>, repeatable: &[&str]) -> Result<Params, OAuthError> {
-        for (i, (name, value)) in pairs.iter().enumerate() {
+        // Bounded before anything else: the repeat check must stay cheap on hostile input.
+        if pairs.len() > MAX_PARAMS {
+            return Err(OAuthError::invalid_request(format!(
+                "Too many parameters (at most {MAX_PARAMS})"
+            )));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        for (name, value) in &pairs {
             if value.len() > MAX_VALUE_LEN {
                 return Err(OAuthError::invalid_request(format!("{name} is too long")));
             }
-            if !repeatable.contains(&name.as_str()) && pairs[..i].iter().any(|(n, _)| n == name) {
+            if !seen.insert(name.as_str()) && !repeatable.contains(&name.as_str()) {
                 return Err(OAuthError::invalid_request(format!(
                     "Parameter {name} is repeated"
                 )));
@@ -179,6 +189,15 @@ mod tests {
             .unwrap_err()
             .description
             .contains("state is required"));
+    }
+
+    #[test]
+    fn too_many_parameters_are_refused_before_any_other_work() {
+        let q: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("p{i}=x")).collect();
+        let e = Params::from_query(&q.join("&")).unwrap_err();
+        assert!(e.description.contains("Too many parameters"), "{e}");
+        let q: Vec<String> = (0..MAX_PARAMS).map(|i| format!("p{i}=x")).collect();
+        assert!(Params::from_query(&q.join("&")).is_ok());
     }
 
     #[test]

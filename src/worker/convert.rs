@@ -43,10 +43,15 @@ pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError
     })
 }
 
+/// Converts a response. A header the runtime refuses (a value that is not a valid header) is
+/// a bug of ours: it becomes a logged 500, not a thrown exception that kills the request.
 pub fn to_worker(response: Response) -> worker::Result<worker::Response> {
     let headers = worker::Headers::new();
     for (name, value) in &response.headers {
-        headers.append(name, value)?;
+        if let Err(e) = headers.append(name, value) {
+            worker::console_error!("refused response header {name}: {e}");
+            return to_worker(OAuthError::server("invalid response header").to_response());
+        }
     }
     // A 204/304 must have a null body, which `from_bytes` would not give.
     let out = if response.body.is_empty() {

@@ -34,11 +34,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let config = match config(&env) {
         Ok(config) => config,
         Err(message) => {
+            // The log names the variable; callers only learn that the provider is misconfigured.
             console_error!("{message}");
-            let error = OAuthError::server(message.clone());
             let error = OAuthError {
-                description: message,
-                ..error
+                description: "The provider is misconfigured; its log names the setting to fix"
+                    .into(),
+                ..OAuthError::server(message)
             };
             return convert::to_worker(error.to_response());
         }
