@@ -535,3 +535,93 @@ fn deleting_a_client_or_a_user_revokes_their_grants() {
         .all(|(k, _)| !k.starts_with("grant:") && !k.starts_with("refresh:")));
     let _ = t;
 }
+
+/// With a remembered consent, one GET returns a code straight away.
+fn quick_code(st: &Setup, b: &Browser<Harness>, scope: &str) -> String {
+    let r = b.get(&authorize_url(&st.client_id, &[("scope", scope)]));
+    assert_eq!(r.status, 302, "{}", r.body);
+    query_param(&location(&r), "code").unwrap()
+}
+
+#[test]
+fn a_code_issued_before_consent_was_withdrawn_cannot_be_redeemed() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    tokens(&st, &b, &["profile:read"]);
+    let code = quick_code(&st, &b, "profile:read");
+    let page = b.get("/account/apps");
+    let r = b.post_form(
+        "/account/apps/revoke",
+        &[
+            ("csrf_token", &hidden(&page.body, "csrf_token")),
+            ("client_id", &st.client_id),
+        ],
+    );
+    assert_eq!(r.status, 303);
+    let d = redeem(&st, &code).expect_error(400, "invalid_grant");
+    assert!(d.contains("withdrew consent"), "{d}");
+}
+
+#[test]
+fn grants_per_user_and_client_are_capped_oldest_revoked_first() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let first = tokens(&st, &b, &["profile:read"]);
+    let mut refresh_tokens = vec![s(&first, "refresh_token")];
+    for _ in 0..10 {
+        st.h.store.advance(1); // grants are ordered by creation time
+        let t = redeem(&st, &quick_code(&st, &b, "profile:read")).json();
+        refresh_tokens.push(s(&t, "refresh_token"));
+    }
+    let sub = introspect(&st, &s(&first, "access_token"));
+    assert_eq!(
+        sub,
+        json!({"active": false}),
+        "the oldest grant was revoked to make room"
+    );
+    refresh(&st, &refresh_tokens[0], None).expect_error(400, "invalid_grant");
+    assert_eq!(
+        refresh(&st, &refresh_tokens[1], None).status,
+        200,
+        "the others live on"
+    );
+    let grants =
+        st.h.store
+            .dump()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("grant:"))
+            .count();
+    assert_eq!(grants, 10);
+}
+
+#[test]
+fn refresh_drops_scopes_the_client_may_no_longer_request() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let t = tokens(&st, &b, &["profile:read", "images:read"]);
+    let path = format!("/api/admin/clients/{}", st.client_id);
+    let r = st.h.admin(
+        Method::Patch,
+        &path,
+        Some(&json!({"scope": "images:read images:write"})),
+    );
+    assert_eq!(r.status, 200);
+    let t2 = refresh(&st, &s(&t, "refresh_token"), None).json();
+    assert_eq!(t2["scope"], "images:read");
+    refresh(&st, &s(&t2, "refresh_token"), Some("profile:read")).expect_error(400, "invalid_scope");
+}
+
+#[test]
+fn consent_for_a_client_deleted_meanwhile_is_refused() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let consent = to_consent(&st, &b, &authorize_url(&st.client_id, &[]));
+    let path = format!("/api/admin/clients/{}", st.client_id);
+    assert_eq!(st.h.admin(Method::Delete, &path, None).status, 204);
+    let r = submit_consent(&b, &consent, &["profile:read"], "approve");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.header("location").is_none(),
+        "no redirect to a URI that is no longer registered"
+    );
+}

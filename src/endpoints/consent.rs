@@ -56,6 +56,13 @@ pub async fn post<S: Store, C: Crypto>(
             "The form did not come from this session.",
         ));
     }
+    // The client may have been deleted or lost this redirect URI while the page was open.
+    let client = crate::store::clients::get(ctx.store, &pending.client_id).await?;
+    if !client.is_some_and(|c| {
+        crate::oauth::redirect_uri::matches(&c.redirect_uris, &pending.redirect_uri)
+    }) {
+        return stale("This application is no longer registered with that redirect URI.");
+    }
     let granted: Vec<String> = pending
         .scopes
         .iter()

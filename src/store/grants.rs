@@ -201,3 +201,27 @@ pub async fn revoke_user_grants(
     }
     Ok(revoked)
 }
+
+/// Most live grants one user may have with one client (one per device or browser that went
+/// through the flow). Older ones are revoked beyond that, which keeps revoking "all of a
+/// user's grants" to a bounded number of KV operations.
+pub const MAX_GRANTS_PER_CLIENT: usize = 10;
+
+/// Revokes the oldest grants of (`sub`, `client_id`) so a new one fits under the limit.
+pub async fn make_room_for_grant(
+    store: &impl Store,
+    sub: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    let existing: Vec<Grant> = list_for_user(store, sub)
+        .await?
+        .into_iter()
+        .filter(|g| g.client_id == client_id)
+        .collect();
+    let excess = (existing.len() + 1).saturating_sub(MAX_GRANTS_PER_CLIENT);
+    // `list_for_user` sorts by creation, oldest first.
+    for grant in existing.iter().take(excess) {
+        revoke_grant(store, grant).await?;
+    }
+    Ok(())
+}

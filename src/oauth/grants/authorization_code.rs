@@ -53,6 +53,16 @@ pub async fn exchange<S: Store, C: Crypto>(
         return Err(OAuthError::invalid_grant("Invalid code_verifier"));
     }
 
+    // Consent withdrawn since the code was issued (connected apps, logout with revoke): the code
+    // must not bring the grant back.
+    let consent = grants::get_consent(ctx.store, &record.sub, &record.client_id).await?;
+    if !consent.is_some_and(|c| record.scopes.iter().all(|s| c.scopes.contains(s))) {
+        return Err(OAuthError::invalid_grant(
+            "The user withdrew consent for this client",
+        ));
+    }
+    grants::make_room_for_grant(ctx.store, &record.sub, &record.client_id).await?;
+
     let grant = Grant {
         grant_id: record.grant_id.clone(),
         client_id: record.client_id.clone(),

@@ -41,7 +41,20 @@ pub async fn exchange<S: Store, C: Crypto>(
             "Refresh token was already used; the grant is revoked",
         ));
     }
-    let scopes = narrowed_scope(params, &grant.scopes)?;
+    // The client's registration may have lost scopes since the grant (admin PATCH, catalog
+    // change): never issue more than it may request today.
+    let allowed: Vec<String> = grant
+        .scopes
+        .iter()
+        .filter(|s| client.scopes.contains(s) && ctx.config.scopes.contains(s))
+        .cloned()
+        .collect();
+    if allowed.is_empty() {
+        return Err(OAuthError::invalid_grant(
+            "None of the granted scopes is still allowed for this client",
+        ));
+    }
+    let scopes = narrowed_scope(params, &allowed)?;
     record.rotated = true;
     grants::put_refresh(ctx.store, &hash, &record, ctx.now).await?;
     issue::token_response(ctx, grant, &scopes).await
