@@ -1,6 +1,15 @@
 //! The KV key layout, in one place. `docs/storage.md` documents each prefix, its value and TTL;
 //! keep the two in step. Secrets appear only as hashes (`token::opaque::hash`).
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+
+/// A `sub` inside a composite key, base64url-encoded: delegated-login subjects are arbitrary
+/// strings, and a `:` in one must not make `user_grant:{a}:` a prefix of another user's keys.
+fn sub_part(sub: &str) -> String {
+    B64.encode(sub.as_bytes())
+}
+
 pub const CLIENT_PREFIX: &str = "client:";
 
 /// `client:{client_id}` → `Client`, no TTL.
@@ -25,10 +34,10 @@ pub fn session(session_hash: &str) -> String {
     format!("session:{session_hash}")
 }
 
-/// `user_session:{sub}:{hash(session id)}` → "", TTL `SESSION_TTL`: to end all of a user's
-/// sessions at platform logout.
+/// `user_session:{b64(sub)}:{hash(session id)}` → "", TTL `SESSION_TTL`: to end all of a
+/// user's sessions at platform logout.
 pub fn user_session(sub: &str, session_hash: &str) -> String {
-    format!("user_session:{sub}:{session_hash}")
+    format!("user_session:{}:{session_hash}", sub_part(sub))
 }
 
 /// `authreq:{request id}` → `PendingAuthorization`, TTL 600 s.
@@ -51,9 +60,10 @@ pub fn refresh(token_hash: &str) -> String {
     format!("refresh:{token_hash}")
 }
 
-/// `user_grant:{sub}:{grant id}` → client id, TTL `REFRESH_TOKEN_TTL`: a user's connected apps.
+/// `user_grant:{b64(sub)}:{grant id}` → client id, TTL `REFRESH_TOKEN_TTL`: a user's
+/// connected apps.
 pub fn user_grant(sub: &str, grant_id: &str) -> String {
-    format!("user_grant:{sub}:{grant_id}")
+    format!("user_grant:{}:{grant_id}", sub_part(sub))
 }
 
 /// `client_grant:{client id}:{grant id}` → sub, TTL `REFRESH_TOKEN_TTL`.
@@ -61,9 +71,10 @@ pub fn client_grant(client_id: &str, grant_id: &str) -> String {
     format!("client_grant:{client_id}:{grant_id}")
 }
 
-/// `consent:{sub}:{client id}` → `Consent`, TTL `REFRESH_TOKEN_TTL` (renewed on each grant).
+/// `consent:{b64(sub)}:{client id}` → `Consent`, TTL `REFRESH_TOKEN_TTL` (renewed on each
+/// approval).
 pub fn consent(sub: &str, client_id: &str) -> String {
-    format!("consent:{sub}:{client_id}")
+    format!("consent:{}:{client_id}", sub_part(sub))
 }
 
 /// `assertion_jti:{jti}` → "", TTL until the assertion expires (≥ 60 s): replay protection.
@@ -75,4 +86,17 @@ pub fn assertion_jti(jti: &str) -> String {
 /// revocation of a stateless access token. Edge APIs may consult it.
 pub fn revoked_jti(jti: &str) -> String {
     format!("revoked_jti:{jti}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_colon_in_a_sub_cannot_make_one_users_prefix_cover_anothers_keys() {
+        let alice_prefix = user_session("alice", "");
+        assert!(!user_session("alice:x", "h").starts_with(&alice_prefix));
+        assert!(!user_grant("alice:x", "g").starts_with(&user_grant("alice", "")));
+        assert_ne!(consent("a:b", "c"), consent("a", "b:c"));
+    }
 }
