@@ -723,3 +723,40 @@ fn delegated_login_redirects_to_the_platform_and_accepts_its_assertion_once() {
     );
     assert_eq!(r.status, 404, "password login is off in delegated mode");
 }
+
+#[test]
+fn repeated_failed_sign_ins_pause_the_account_without_running_the_kdf() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let page = b.get(&authorize_url(&s.client_id, &[]));
+    let (csrf, return_to) = (
+        hidden(&page.body, "csrf_token"),
+        hidden(&page.body, "return_to"),
+    );
+    let attempt = |password: &str| {
+        b.post_form(
+            "/api/oauth/login",
+            &[
+                ("email", EMAIL),
+                ("password", password),
+                ("csrf_token", &csrf),
+                ("return_to", &return_to),
+            ],
+        )
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt("wrong password").status, 401);
+    }
+    let locked = attempt(PASSWORD);
+    assert_eq!(
+        locked.status, 429,
+        "even the right password waits out the window"
+    );
+    assert!(locked.body.contains("Too many failed sign-ins"));
+    s.h.store.advance(900);
+    assert_eq!(
+        attempt(PASSWORD).status,
+        303,
+        "the pause ends with the window"
+    );
+}

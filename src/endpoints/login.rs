@@ -11,7 +11,7 @@ use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Request, Response};
 use crate::oauth::params::Params;
-use crate::oauth::{password, session};
+use crate::oauth::{password, session, throttle};
 use crate::store::{users, Store};
 use crate::ui;
 
@@ -64,6 +64,15 @@ pub async fn post<S: Store, C: Crypto>(
         .trim()
         .to_ascii_lowercase();
     let pass = params.get("password").unwrap_or("");
+    // Cloudflare sets CF-Connecting-IP; locally there is none and only accounts are counted.
+    let subjects = throttle::Subjects::new(&email, req.header("cf-connecting-ip"));
+    if throttle::is_locked(ctx.store, &subjects).await? {
+        return Ok(pages::error(
+            429,
+            "Too many attempts",
+            "Too many failed sign-ins. Wait 15 minutes, then try again.",
+        ));
+    }
     let user = if email.is_empty() {
         None
     } else {
@@ -74,6 +83,7 @@ pub async fn post<S: Store, C: Crypto>(
         .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
     let valid = password::verify_password(ctx.crypto, pass, stored).await? && user.is_some();
     let Some(user) = user.filter(|_| valid) else {
+        throttle::record_failure(ctx.store, &subjects).await?;
         let csrf = cookie.unwrap_or_default();
         let page = ui::login::render(&ui::login::LoginPage {
             action: PATH,

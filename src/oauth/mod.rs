@@ -15,3 +15,4 @@ pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
 pub mod session;
+pub mod throttle;

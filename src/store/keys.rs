@@ -88,6 +88,12 @@ pub fn revoked_jti(jti: &str) -> String {
     format!("revoked_jti:{jti}")
 }
 
+/// `login_failures:{hash(account or address)}` → failed sign-ins so far, TTL 900 s from the
+/// latest failure: password-guessing throttle.
+pub fn login_failures(subject_hash: &str) -> String {
+    format!("login_failures:{subject_hash}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
