@@ -178,3 +178,21 @@ fn unknown_paths_and_methods_get_json_errors() {
     send("DELETE", &w.url("/.well-known/jwks.json"), &[], None)
         .expect_error(405, "method_not_allowed");
 }
+
+#[test]
+fn chunked_bodies_are_read_up_to_the_limit_only() {
+    let w = shared();
+    let url = w.url("/api/oauth/token");
+    let big = common::http::post_chunked(
+        &url,
+        "application/x-www-form-urlencoded",
+        vec![b'a'; 300 * 1024],
+    );
+    big.expect_error(413, "invalid_request");
+    let small = common::http::post_chunked(
+        &url,
+        "application/x-www-form-urlencoded",
+        b"grant_type=authorization_code&client_id=nobody".to_vec(),
+    );
+    small.expect_error(401, "invalid_client");
+}

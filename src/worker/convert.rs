@@ -22,14 +22,8 @@ pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError
     let method = Method::parse(req.method().as_ref());
     let body = match method {
         Method::Get | Method::Head => Vec::new(),
-        _ => req
-            .bytes()
-            .await
-            .map_err(|e| OAuthError::invalid_request(format!("Could not read body: {e}")))?,
+        _ => read_limited(&mut req).await?,
     };
-    if body.len() > MAX_BODY_BYTES {
-        return Err(payload_too_large());
-    }
     Ok(Request {
         method,
         path: url.path().to_string(),
@@ -45,6 +39,25 @@ pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError
 
 /// Converts a response. A header the runtime refuses (a value that is not a valid header) is
 /// a bug of ours: it becomes a logged 500, not a thrown exception that kills the request.
+/// Reads the body chunk by chunk and stops as soon as it passes the limit, so an undeclared
+/// (chunked) upload cannot make the isolate buffer it whole.
+async fn read_limited(req: &mut worker::Request) -> Result<Vec<u8>, OAuthError> {
+    use futures_util::StreamExt;
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new()); // no body at all
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| OAuthError::invalid_request(format!("Could not read body: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(payload_too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub fn to_worker(response: Response) -> worker::Result<worker::Response> {
     let headers = worker::Headers::new();
     for (name, value) in &response.headers {

@@ -102,3 +102,27 @@ pub fn form_encode(fields: &[(&str, &str)]) -> String {
         .extend_pairs(fields)
         .finish()
 }
+
+/// POSTs `body` with chunked transfer encoding (no Content-Length), as a streaming client would.
+pub fn post_chunked(url: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    let req = agent().post(url).set("Content-Type", content_type);
+    let resp = match req.send(std::io::Cursor::new(body)) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("POST {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .map(|n| {
+            let v = resp.header(&n).unwrap_or("").to_string();
+            (n, v)
+        })
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: resp.into_string().unwrap_or_default(),
+    }
+}
