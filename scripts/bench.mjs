@@ -751,10 +751,11 @@ async function main() {
     ],
     sum,
   );
-  log("  (a ± b: mean ± standard error of the differences between interleaved batches;");
-  log("   KV operation counts below are those of the code when this bench was written)");
-  log("  token - baseline: signing + 2 KV reads, 5 KV writes and the token logic");
-  log("  token - failing token: signing + 4 KV writes (grant, its 2 indexes, refresh token) + response");
+  log("  (a ± b: mean ± standard error of the differences between interleaved batches)");
+  log("  token - baseline: signing + the code path's KV reads and writes (code, client, consent,");
+  log("    the user's grants for the per-client cap, grant + 2 indexes, refresh token) + logic");
+  log("  token - failing token: the part after the PKCE check: signing, consent check, grant cap,");
+  log("    grant and refresh-token writes, response");
   log("  introspect - baseline: verification + 3 KV reads (client, revoked jti, grant)");
   log("  altered sig - opaque: JWT parsing + verification (same KV reads on both sides)");
   const es = results.find((r) => r.alg === "ES256");
