@@ -142,6 +142,28 @@ mod tests {
     }
 
     #[test]
+    fn token_signed_before_rotation_verifies_with_the_retired_public_key() {
+        let (before, token) = signed();
+        let old = before.active().public_jwk.clone(); // kid k1, public part only
+        let new_key = r#"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"k2",
+            "x":"3tnAx-ZIa3tIRer-9lNfCr2RcTbwBYQ01uRaVhzWECw",
+            "y":"Bk1fSy8pmp6o3v_AORO0BCZrzDY38lcpNvU-WOd-8oc",
+            "d":"xDHjyGdRSc6sFR7o4HMNlmib9tv7EumAwrVQX7oeoko"}"#;
+        let after =
+            SigningKeys::parse(&format!("[{new_key},{}]", serde_json::Value::Object(old))).unwrap();
+        assert_eq!(after.active().kid, "k2", "new tokens use the new key");
+        let v = block_on(verify(&NativeCrypto::new(), &after, &token)).unwrap();
+        assert!(v.is_ok(), "in-flight token still verifies: {v:?}");
+        let only_new = SigningKeys::parse(&format!("[{new_key}]")).unwrap();
+        let v = block_on(verify(&NativeCrypto::new(), &only_new, &token)).unwrap();
+        assert_eq!(
+            v.unwrap_err(),
+            JwtError::UnknownKey,
+            "once the old key is dropped"
+        );
+    }
+
+    #[test]
     fn tampered_payload_fails_signature() {
         let (keys, token) = signed();
         let mut parts: Vec<&str> = token.split('.').collect();
