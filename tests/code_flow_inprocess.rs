@@ -760,3 +760,72 @@ fn repeated_failed_sign_ins_pause_the_account_without_running_the_kdf() {
         "the pause ends with the window"
     );
 }
+
+#[test]
+fn a_successful_sign_in_resets_the_account_failure_count() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let page = b.get(&authorize_url(&s.client_id, &[]));
+    let (csrf, return_to) = (
+        hidden(&page.body, "csrf_token"),
+        hidden(&page.body, "return_to"),
+    );
+    let attempt = |b: &Browser<Harness>, csrf: &str, password: &str| {
+        b.post_form(
+            "/api/oauth/login",
+            &[
+                ("email", EMAIL),
+                ("password", password),
+                ("csrf_token", csrf),
+                ("return_to", &return_to),
+            ],
+        )
+    };
+    for _ in 0..9 {
+        assert_eq!(attempt(&b, &csrf, "wrong password").status, 401);
+    }
+    assert_eq!(attempt(&b, &csrf, PASSWORD).status, 303);
+    let b2 = Browser::new(&s.h, ISSUER);
+    let page = b2.get(&authorize_url(&s.client_id, &[]));
+    let csrf2 = hidden(&page.body, "csrf_token");
+    assert_eq!(
+        attempt(&b2, &csrf2, "wrong password").status,
+        401,
+        "count started again"
+    );
+    assert_eq!(attempt(&b2, &csrf2, PASSWORD).status, 303);
+}
+
+#[test]
+fn delegated_login_nonce_cookie_survives_the_platforms_cross_site_post() {
+    // Behind https the nonce cookie must be SameSite=None (a Lax cookie is not sent on the
+    // platform's cross-site hand-back POST); the session cookie stays Lax.
+    let h = Harness::with_vars(&[
+        ("ISSUER", "https://auth.example.com"),
+        ("LOGIN_MODE", "delegated"),
+        ("LOGIN_URL", "https://platform.example/login"),
+    ]);
+    let body = json!({"client_name": "A", "redirect_uris": [REDIRECT], "scope": "profile:read"});
+    let id = json(&h.admin(Method::Post, "/api/admin/clients", Some(&body)))["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = Browser::new(&h, "https://auth.example.com");
+    let r = b.get(&authorize_url(&id, &[("scope", "profile:read")]));
+    let cookie = r
+        .headers_named("set-cookie")
+        .into_iter()
+        .find(|c| c.contains("login_nonce"))
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.starts_with("__Host-edge_oauth_login_nonce="),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains("SameSite=None")
+            && cookie.contains("; Secure")
+            && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}

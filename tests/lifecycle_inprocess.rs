@@ -625,3 +625,50 @@ fn consent_for_a_client_deleted_meanwhile_is_refused() {
         "no redirect to a URI that is no longer registered"
     );
 }
+
+#[test]
+fn platform_logout_with_revoke_all_forgets_consents_without_a_live_grant() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let t = tokens(&st, &b, &["profile:read"]);
+    let sub = introspect(&st, &s(&t, "access_token"))["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = quick_code(&st, &b, "profile:read"); // approved, not yet redeemed
+                                                    // The redeemed grant is revoked by the admin; the consent remains until revoke=all.
+    let grants = json(
+        &st.h
+            .admin(Method::Get, &format!("/api/admin/grants?sub={sub}"), None),
+    );
+    let gid = grants["grants"][0]["grant_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    st.h.admin(Method::Delete, &format!("/api/admin/grants/{gid}"), None);
+    let r = st.h.call(
+        Request::new(Method::Post, "/api/oauth/logout")
+            .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"))
+            .with_header("content-type", "application/x-www-form-urlencoded")
+            .with_body(format!("sub={sub}&revoke=all").into_bytes()),
+    );
+    assert_eq!(r.status, 200);
+    redeem(&st, &code).expect_error(400, "invalid_grant");
+    assert!(st
+        .h
+        .store
+        .dump()
+        .iter()
+        .all(|(k, _)| !k.starts_with("consent:")));
+}
+
+#[test]
+fn a_code_cannot_carry_a_scope_removed_from_the_client_meanwhile() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let code = get_code(&st, &b, &["profile:read", "images:read"]);
+    let path = format!("/api/admin/clients/{}", st.client_id);
+    st.h.admin(Method::Patch, &path, Some(&json!({"scope": "images:read"})));
+    let t = redeem(&st, &code).json();
+    assert_eq!(t["scope"], "images:read");
+}

@@ -78,7 +78,7 @@ pub fn login<S: Store, C: Crypto>(
                 .append_pair("return_to", &back)
                 .append_pair("nonce", &nonce)
                 .finish();
-            let cookie = session::set_cookie(
+            let cookie = session::set_cross_site_cookie(
                 ctx.config,
                 session::login_nonce_cookie_name(ctx.config),
                 &nonce,

@@ -58,11 +58,8 @@ pub async fn post<S: Store, C: Crypto>(
     if !csrf_ok {
         return Ok(pages::error(403, "Sign-in refused", "The sign-in form expired or did not come from this site. Go back to the application and start again."));
     }
-    let email = params
-        .get("email")
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    // Lower-cased as `users::find_by_email` does, so the throttle counts one account once.
+    let email = params.get("email").unwrap_or("").trim().to_lowercase();
     let pass = params.get("password").unwrap_or("");
     // Cloudflare sets CF-Connecting-IP; locally there is none and only accounts are counted.
     let subjects = throttle::Subjects::new(&email, req.header("cf-connecting-ip"));
@@ -95,6 +92,7 @@ pub async fn post<S: Store, C: Crypto>(
         });
         return Ok(pages::html(401, page));
     };
+    throttle::clear_account(ctx.store, &subjects).await?;
     let set_session =
         session::start(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
     let clear_csrf = session::set_cookie(

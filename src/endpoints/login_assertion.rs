@@ -65,7 +65,7 @@ pub async fn post<S: Store, C: Crypto>(
             .get("return_to")
             .map(strip_issuer(ctx.config.issuer.as_str())),
     );
-    let clear = session::set_cookie(
+    let clear = session::set_cross_site_cookie(
         ctx.config,
         session::login_nonce_cookie_name(ctx.config),
         "",

@@ -20,6 +20,9 @@ const DEFAULT_CATALOG: &[(&str, &str)] = &[
     ("webhooks:write", "Create, update and delete your webhooks"),
 ];
 
+/// Largest catalog accepted (see `ScopeCatalog::parse`).
+pub const MAX_CATALOG_SCOPES: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeCatalog {
     entries: Vec<(String, String)>,
@@ -51,6 +54,10 @@ impl ScopeCatalog {
         })?;
         if list.is_empty() {
             return Err("the catalog is empty".into());
+        }
+        // The consent form sends one field per scope and forms carry at most 100 parameters.
+        if list.len() > MAX_CATALOG_SCOPES {
+            return Err(format!("at most {MAX_CATALOG_SCOPES} scopes are supported"));
         }
         let mut entries: Vec<(String, String)> = Vec::with_capacity(list.len());
         for entry in list {

@@ -51,6 +51,19 @@ pub fn set_cookie(config: &Config, name: &str, value: &str, max_age: u64) -> Str
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
+/// A cookie the browser must send back on a cross-site form POST: the delegated-login nonce,
+/// which returns with the platform's hand-back POST from another site. `SameSite=Lax` cookies
+/// are not sent on cross-site POSTs, so this one is `SameSite=None; Secure`. Plain-http
+/// development cannot set `SameSite=None`; there it stays `Lax`, and the platform must run on
+/// the same site (e.g. 127.0.0.1 on another port).
+pub fn set_cross_site_cookie(config: &Config, name: &str, value: &str, max_age: u64) -> String {
+    if config.secure_cookies {
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=None; Secure; Max-Age={max_age}")
+    } else {
+        set_cookie(config, name, value, max_age)
+    }
+}
+
 pub fn read_cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers
         .iter()

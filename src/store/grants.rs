@@ -196,8 +196,14 @@ pub async fn revoke_user_grants(
             revoked += 1;
         }
     }
-    if let Some(c) = client_id {
-        delete_consent(store, sub, c).await?;
+    match client_id {
+        Some(c) => delete_consent(store, sub, c).await?,
+        // Also consents with no live grant yet (a code not redeemed): nothing may skip the page.
+        None => {
+            for key in super::list_all(store, &keys::consent(sub, "")).await? {
+                store.delete(&key).await?;
+            }
+        }
     }
     Ok(revoked)
 }

@@ -77,7 +77,8 @@ pub fn consent(sub: &str, client_id: &str) -> String {
     format!("consent:{}:{client_id}", sub_part(sub))
 }
 
-/// `assertion_jti:{jti}` → "", TTL until the assertion expires (≥ 60 s): replay protection.
+/// `assertion_jti:{hash(jti)}` → "", TTL until the assertion expires (≥ 60 s): replay
+/// protection. Callers pass the hash.
 pub fn assertion_jti(jti: &str) -> String {
     format!("assertion_jti:{jti}")
 }

@@ -37,8 +37,6 @@ pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError
     })
 }
 
-/// Converts a response. A header the runtime refuses (a value that is not a valid header) is
-/// a bug of ours: it becomes a logged 500, not a thrown exception that kills the request.
 /// Reads the body chunk by chunk and stops as soon as it passes the limit, so an undeclared
 /// (chunked) upload cannot make the isolate buffer it whole.
 async fn read_limited(req: &mut worker::Request) -> Result<Vec<u8>, OAuthError> {
@@ -58,6 +56,8 @@ async fn read_limited(req: &mut worker::Request) -> Result<Vec<u8>, OAuthError> 
     Ok(body)
 }
 
+/// Converts a response. A header the runtime refuses (a value that is not a valid header) is
+/// a bug of ours: it becomes a logged 500, not a thrown exception that kills the request.
 pub fn to_worker(response: Response) -> worker::Result<worker::Response> {
     let headers = worker::Headers::new();
     for (name, value) in &response.headers {

@@ -46,7 +46,15 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let request = match convert::from_worker(req).await {
         Ok(request) => request,
-        Err(error) => return convert::to_worker(error.to_response()),
+        // Refused before routing (e.g. 413): the same headers the pipeline adds, and CORS so a
+        // browser client can read the error.
+        Err(error) => {
+            let response = error
+                .with_cors()
+                .to_response()
+                .with_header("x-content-type-options", "nosniff");
+            return convert::to_worker(response);
+        }
     };
     let store = kv::KvStore::new(env.kv(KV_BINDING)?);
     let ctx = Ctx {

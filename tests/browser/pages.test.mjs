@@ -131,3 +131,61 @@ test("sign in, grant part of the scopes, come back with a code, then revoke the 
   assert.deepEqual(introspection, { active: false });
   await context.close();
 });
+
+test("delegated login: the platform's auto-posting hand-back form signs the browser in", async () => {
+  const { createServer } = await import("node:http");
+  const { createHmac } = await import("node:crypto");
+  // A second provider in delegated mode, and a platform whose user is already signed in.
+  let platformUrl;
+  const platform = createServer((req, res) => {
+    const url = new URL(req.url, platformUrl);
+    if (url.pathname !== "/login") {
+      res.statusCode = 404;
+      return res.end();
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const b64url = (v) => Buffer.from(v).toString("base64url");
+    const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+    const body = b64url(JSON.stringify({
+      sub: "platform-user-9", email: "grace@platform.example", aud: delegated.url,
+      iat: now, exp: now + 120, jti: randomBytes(8).toString("hex"), nonce: url.searchParams.get("nonce"),
+    }));
+    const sig = createHmac("sha256", delegated.assertionSecret).update(`${head}.${body}`).digest("base64url");
+    const esc = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    res.setHeader("content-type", "text/html");
+    res.end(`<!DOCTYPE html><html><body onload="document.forms[0].submit()">
+      <form method="post" action="${delegated.url}/api/oauth/login/assertion">
+      <input type="hidden" name="assertion" value="${head}.${body}.${sig}">
+      <input type="hidden" name="return_to" value="${esc(url.searchParams.get("return_to"))}">
+      </form></body></html>`);
+  });
+  await new Promise((resolve) => platform.listen(0, "127.0.0.1", resolve));
+  platformUrl = `http://127.0.0.1:${platform.address().port}`;
+  const proc = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"),
+    "--var", "LOGIN_MODE=delegated", "--var", `LOGIN_URL=${platformUrl}/login`], { stdio: ["pipe", "pipe", "inherit"] });
+  const delegated = await new Promise((resolve, reject) => {
+    proc.stdout.once("data", (d) => resolve(JSON.parse(d.toString().split("\n")[0])));
+    proc.once("exit", (code) => reject(new Error(`serve-test exited ${code}`)));
+  });
+  try {
+    const r = await fetch(`${delegated.url}/api/admin/clients`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${delegated.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ client_name: "Gallery Sync", redirect_uris: [REDIRECT], scope: "profile:read" }),
+    });
+    const client = await r.json();
+    const challenge = createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url");
+    const url = `${delegated.url}/api/oauth/authorize?response_type=code&client_id=${client.client_id}` +
+      `&redirect_uri=${encodeURIComponent(REDIRECT)}&code_challenge=${challenge}&code_challenge_method=S256`;
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    // authorize → platform login (auto-post) → assertion → consent page
+    await page.goto(url);
+    await page.waitForSelector('button[name="decision"][value="approve"]');
+    assert.match(await page.textContent("body"), /grace@platform\.example/);
+    await context.close();
+  } finally {
+    proc.stdin.end();
+    platform.close();
+  }
+});

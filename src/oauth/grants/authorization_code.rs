@@ -61,16 +61,28 @@ pub async fn exchange<S: Store, C: Crypto>(
             "The user withdrew consent for this client",
         ));
     }
+    // The client's registration may have lost scopes since the code was issued.
+    let scopes: Vec<String> = record
+        .scopes
+        .iter()
+        .filter(|s| client.scopes.contains(s) && ctx.config.scopes.contains(s))
+        .cloned()
+        .collect();
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_grant(
+            "None of the granted scopes is still allowed for this client",
+        ));
+    }
     grants::make_room_for_grant(ctx.store, &record.sub, &record.client_id).await?;
 
     let grant = Grant {
         grant_id: record.grant_id.clone(),
         client_id: record.client_id.clone(),
         sub: record.sub.clone(),
-        scopes: record.scopes.clone(),
+        scopes: scopes.clone(),
         created_at: ctx.now,
         refresh_hash: None,
         expires_at: ctx.now + ctx.config.refresh_token_ttl,
     };
-    issue::token_response(ctx, grant, &record.scopes).await
+    issue::token_response(ctx, grant, &scopes).await
 }
