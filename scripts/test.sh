@@ -13,7 +13,14 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --quiet -- -D warnings
 echo "[test] building the Worker"
 sh scripts/build.sh >/dev/null
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
 echo "[test] cargo test (unit, in-process, end-to-end in workerd)"
-cargo test --all-targets
+cargo test --all-targets 2>&1 | tee "$log/cargo.txt"
 echo "[test] browser test of the pages (headless Chromium)"
-node --test tests/browser/*.test.mjs
+node --test tests/browser/*.test.mjs 2>&1 | tee "$log/browser.txt"
+
+# One closing line for every runner together (set -o pipefail already failed on any failure).
+passed=$(awk '/^test result:/ {p += $4} /^# pass / {p += $3} END {print p + 0}' "$log/cargo.txt" "$log/browser.txt")
+failed=$(awk '/^test result:/ {f += $6} /^# fail / {f += $3} END {print f + 0}' "$log/cargo.txt" "$log/browser.txt")
+echo "total: $passed passed, $failed failed"
