@@ -16,7 +16,7 @@ pub async fn post<S: Store, C: Crypto>(
     req: &Request,
 ) -> Result<Response, OAuthError> {
     let params = Params::from_body(req, &[])?;
-    let client = client_auth::authenticate(ctx.store, &client_auth::extract(req, &params)?).await?;
+    let client = client_auth::from_request(ctx.store, req, &params).await?;
     let token = params.require("token")?;
     let refresh_first = match params.get("token_type_hint") {
         None | Some("access_token") => false,
@@ -62,9 +62,6 @@ async fn revoke_access<S: Store, C: Crypto>(
     client_id: &str,
     token: &str,
 ) -> Result<bool, OAuthError> {
-    if token.matches('.').count() != 2 {
-        return Ok(false);
-    }
     match access_token::verified_claims(ctx, token).await? {
         Some(claims) if access_token::claim(&claims, "client_id") == client_id => {
             access_token::revoke(ctx, &claims).await?;

@@ -15,8 +15,7 @@ pub async fn post<S: Store, C: Crypto>(
     req: &Request,
 ) -> Result<Response, OAuthError> {
     let params = Params::from_body(req, &[])?;
-    let credentials = client_auth::extract(req, &params)?;
-    let client = client_auth::authenticate(ctx.store, &credentials).await?;
+    let client = client_auth::from_request(ctx.store, req, &params).await?;
     match params.require("grant_type")? {
         "authorization_code" => authorization_code::exchange(ctx, &client, &params).await,
         "refresh_token" => refresh_token::exchange(ctx, &client, &params).await,

@@ -63,6 +63,15 @@ fn decode_basic(value: &str) -> Option<(String, String)> {
     (!id.is_empty()).then(|| (id, unescape(secret)))
 }
 
+/// Reads and checks the credentials of a token-, revocation- or introspection-endpoint request.
+pub async fn from_request(
+    store: &impl Store,
+    req: &Request,
+    params: &Params,
+) -> Result<Client, OAuthError> {
+    authenticate(store, &extract(req, params)?).await
+}
+
 /// Checks the credentials. Every failure is the same `invalid_client` (401), and none
 /// changes any state.
 pub async fn authenticate(store: &impl Store, creds: &Credentials) -> Result<Client, OAuthError> {

@@ -61,18 +61,7 @@ pub async fn exchange<S: Store, C: Crypto>(
             "The user withdrew consent for this client",
         ));
     }
-    // The client's registration may have lost scopes since the code was issued.
-    let scopes: Vec<String> = record
-        .scopes
-        .iter()
-        .filter(|s| client.scopes.contains(s) && ctx.config.scopes.contains(s))
-        .cloned()
-        .collect();
-    if scopes.is_empty() {
-        return Err(OAuthError::invalid_grant(
-            "None of the granted scopes is still allowed for this client",
-        ));
-    }
+    let scopes = super::still_allowed(&record.scopes, client, ctx.config)?;
     grants::make_room_for_grant(ctx.store, &record.sub, &record.client_id).await?;
 
     let grant = Grant {

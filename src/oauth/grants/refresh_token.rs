@@ -41,19 +41,7 @@ pub async fn exchange<S: Store, C: Crypto>(
             "Refresh token was already used; the grant is revoked",
         ));
     }
-    // The client's registration may have lost scopes since the grant (admin PATCH, catalog
-    // change): never issue more than it may request today.
-    let allowed: Vec<String> = grant
-        .scopes
-        .iter()
-        .filter(|s| client.scopes.contains(s) && ctx.config.scopes.contains(s))
-        .cloned()
-        .collect();
-    if allowed.is_empty() {
-        return Err(OAuthError::invalid_grant(
-            "None of the granted scopes is still allowed for this client",
-        ));
-    }
+    let allowed = super::still_allowed(&grant.scopes, client, ctx.config)?;
     let scopes = narrowed_scope(params, &allowed)?;
     record.rotated = true;
     grants::put_refresh(ctx.store, &hash, &record, ctx.now).await?;
