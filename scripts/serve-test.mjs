@@ -49,6 +49,8 @@ async function start(p) {
     ],
     compatibilityDate: "2026-11-01",
     kvNamespaces: ["OAUTH_KV"],
+    // Per-user state objects (SQLite), in memory like the KV.
+    durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
     bindings: {
       ISSUER: `http://127.0.0.1:${p}`,
       SIGNING_KEYS: JSON.stringify([active, retired]),

@@ -1,6 +1,5 @@
 //! The request pipeline: size limit → route → endpoint → one error-to-response mapping.
 
-use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
@@ -8,13 +7,7 @@ use crate::http::{Method, Request, Response, MAX_BODY_BYTES};
 use crate::router::{self, Route};
 use crate::store::Store;
 
-/// Everything an endpoint may use. Time is passed in (unix seconds) so tests control it.
-pub struct Ctx<'a, S: Store, C: Crypto> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub crypto: &'a C,
-    pub now: u64,
-}
+pub use crate::context::Ctx;
 
 /// Handles one request. Never fails: errors become RFC 6749-style responses here, and the
 /// private detail of server errors is passed to `log` (which must not receive secrets).

@@ -13,6 +13,15 @@ pub enum LoginMode {
     Delegated { login_url: String },
 }
 
+/// Where state transitions are decided (`STATE_BACKEND`; see `state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateBackend {
+    /// Per-user Durable Objects with SQLite (default): exactly once at any concurrency.
+    Durable,
+    /// Workers KV only: the original design, with the windows of docs/consistency.md.
+    Kv,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Exactly as configured, no trailing slash: `iss` everywhere (RFC 8414 §2, RFC 9207).
@@ -33,6 +42,10 @@ pub struct Config {
     pub resource_servers: Vec<String>,
     /// `Secure` cookies with the `__Host-` prefix; off only for an http loopback issuer.
     pub secure_cookies: bool,
+    pub state_backend: StateBackend,
+    /// `REFRESH_REUSE_GRACE`: seconds in which a rotated refresh token presented again gets
+    /// the same successor instead of revoking the grant (0 = strict; RFC 9700 §4.14.2).
+    pub refresh_reuse_grace: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +152,13 @@ impl Config {
             ));
         }
 
+        let state_backend = match get("STATE_BACKEND").as_deref() {
+            None | Some("durable") => StateBackend::Durable,
+            Some("kv") => StateBackend::Kv,
+            Some(_) => return Err(err("STATE_BACKEND", "must be \"durable\" or \"kv\"")),
+        };
+        let refresh_reuse_grace = duration("REFRESH_REUSE_GRACE", 0, 0, 300)?;
+
         let resource_servers = get("RESOURCE_SERVERS")
             .map(|v| {
                 v.split([' ', ','])
@@ -162,6 +182,8 @@ impl Config {
             signing_keys,
             admin_token,
             secure_cookies,
+            state_backend,
+            refresh_reuse_grace,
         })
     }
 

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod config;
+pub mod context;
 pub mod crypto;
 pub mod endpoints;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod model;
 pub mod oauth;
 pub mod router;
+pub mod state;
 pub mod store;
 pub mod token;
 pub mod ui;

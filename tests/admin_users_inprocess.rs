@@ -37,6 +37,7 @@ fn stored_user(h: &Harness, sub: &str) -> User {
 #[test]
 fn create_returns_the_account_and_stores_only_a_verifiable_hash() {
     let h = Harness::new();
+    let t0 = h.store.now();
     let created = create(&h, "  Ann@Example.COM ", Some(" Ann Smith "));
     let sub = created["sub"].as_str().unwrap();
     assert_eq!(sub.len(), 22, "16 random bytes, base64url");
@@ -46,7 +47,7 @@ fn create_returns_the_account_and_stores_only_a_verifiable_hash() {
             "sub": sub,
             "email": "ann@example.com",
             "name": "Ann Smith",
-            "created_at": h.store.now(),
+            "created_at": t0,
         }),
         "exactly these fields: never the password or its hash"
     );

@@ -9,7 +9,8 @@ use crate::error::OAuthError;
 use crate::http::{Request, Response};
 use crate::oauth::params::Params;
 use crate::oauth::session;
-use crate::store::{clients, grants, Store};
+use crate::state::{GrantView, State, MAX_PAGE};
+use crate::store::{clients, Store};
 use crate::ui::apps::{self, ConnectedApp};
 
 pub const PATH: &str = "/account/apps";
@@ -21,7 +22,7 @@ pub async fn get<S: Store, C: Crypto>(
     let Some((_, session)) = session::current(ctx, req).await? else {
         return authorize::login(ctx, PATH, None);
     };
-    let user_grants = grants::list_for_user(ctx.store, &session.sub).await?;
+    let user_grants = all_grants(ctx, &session.sub).await?;
     // One row per client: the union of what was granted, since the first grant.
     let mut rows: Vec<(crate::model::Client, Vec<String>, u64)> = Vec::new();
     for grant in user_grants {
@@ -95,6 +96,29 @@ pub async fn revoke<S: Store, C: Crypto>(
             "client_id is required",
         ));
     };
-    grants::revoke_user_grants(ctx.store, &session.sub, Some(client_id)).await?;
+    ctx.state()
+        .revoke_user(&session.sub, Some(client_id))
+        .await?;
     Ok(Response::redirect(303, PATH).no_store())
+}
+
+/// A user's grants, page by page: at most 10 per client, so a handful of pages.
+async fn all_grants<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    sub: &str,
+) -> Result<Vec<GrantView>, OAuthError> {
+    let state = ctx.state();
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let page = state
+            .list_user_grants(sub, cursor.as_deref(), MAX_PAGE, ctx.now)
+            .await?;
+        all.extend(page.items);
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(all)
 }

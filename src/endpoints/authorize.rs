@@ -14,7 +14,8 @@ use crate::model::{PendingAuthorization, Session};
 use crate::oauth::authorize_request::{self, error_redirect_url, AuthorizeError, AuthorizeRequest};
 use crate::oauth::code::{self, CodeRequest};
 use crate::oauth::session::{self, FORM_TTL};
-use crate::store::{grants, Store};
+use crate::state::CodeConsent;
+use crate::store::{pending, Store};
 use crate::token::opaque;
 use crate::ui;
 
@@ -43,13 +44,10 @@ pub async fn get<S: Store, C: Crypto>(
         return login(ctx, &return_to(req), Some(&request.client.client_name));
     };
     if !request.force_consent {
-        if let Some(consent) =
-            grants::get_consent(ctx.store, &session.sub, &request.client.client_id).await?
-        {
-            if request.scopes.iter().all(|s| consent.scopes.contains(s)) {
-                let url = issue_code(ctx, &request, &session.sub, request.scopes.clone()).await?;
-                return Ok(Response::redirect(302, &url));
-            }
+        // One step: a code only if the remembered consent covers the request.
+        let remembered = CodeConsent::Remembered;
+        if let Some(url) = issue_code(ctx, &request, &session.sub, remembered).await? {
+            return Ok(Response::redirect(302, &url));
         }
     }
     consent_page(ctx, &request, &session_hash, &session).await
@@ -128,7 +126,7 @@ async fn consent_page<S: Store, C: Crypto>(
         sub: session.sub.clone(),
         expires_at: ctx.now + FORM_TTL,
     };
-    grants::put_pending(ctx.store, &request_id, &pending, ctx.now).await?;
+    pending::put(ctx.store, &request_id, &pending, ctx.now).await?;
     let client = &request.client;
     let scopes = request
         .scopes
@@ -154,12 +152,12 @@ async fn consent_page<S: Store, C: Crypto>(
     Ok(pages::html(200, page))
 }
 
-pub async fn issue_code<S: Store, C: Crypto>(
+async fn issue_code<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     request: &AuthorizeRequest,
     sub: &str,
-    scopes: Vec<String>,
-) -> Result<String, OAuthError> {
+    consent: CodeConsent,
+) -> Result<Option<String>, OAuthError> {
     code::issue(
         ctx,
         CodeRequest {
@@ -168,8 +166,9 @@ pub async fn issue_code<S: Store, C: Crypto>(
             state: request.state.as_deref(),
             code_challenge: &request.code_challenge,
             sub,
-            scopes,
+            scopes: request.scopes.clone(),
         },
+        consent,
     )
     .await
 }

@@ -9,12 +9,12 @@ use crate::app::Ctx;
 use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response};
-use crate::model::Consent;
 use crate::oauth::authorize_request::error_redirect_url;
 use crate::oauth::code::{self, CodeRequest};
 use crate::oauth::params::Params;
 use crate::oauth::session;
-use crate::store::{grants, Store};
+use crate::state::CodeConsent;
+use crate::store::{pending, Store};
 use crate::token::opaque;
 
 pub async fn post<S: Store, C: Crypto>(
@@ -42,7 +42,7 @@ pub async fn post<S: Store, C: Crypto>(
         return stale("You are no longer signed in. Start again from the application.");
     };
     let Some(pending) =
-        grants::take_pending(ctx.store, params.get("request_id").unwrap_or(""), ctx.now).await?
+        pending::find(ctx.store, params.get("request_id").unwrap_or(""), ctx.now).await?
     else {
         return stale("This authorization request has expired or was already answered. Start again from the application.");
     };
@@ -80,8 +80,12 @@ pub async fn post<S: Store, C: Crypto>(
         );
         return Ok(Response::redirect(303, &url));
     }
-    remember_consent(ctx, &session.sub, &pending.client_id, &granted).await?;
-    let url = code::issue(
+    let request_id = params.get("request_id").unwrap_or("").to_string();
+    let consent = CodeConsent::Approved {
+        request_id,
+        ttl: ctx.config.refresh_token_ttl,
+    };
+    let issued = code::issue(
         ctx,
         CodeRequest {
             client_id: &pending.client_id,
@@ -91,39 +95,13 @@ pub async fn post<S: Store, C: Crypto>(
             sub: &session.sub,
             scopes: granted,
         },
+        consent,
     )
     .await?;
-    Ok(Response::redirect(303, &url))
-}
-
-/// Adds the granted scopes to what the user already granted this client.
-async fn remember_consent<S: Store, C: Crypto>(
-    ctx: &Ctx<'_, S, C>,
-    sub: &str,
-    client_id: &str,
-    granted: &[String],
-) -> Result<(), OAuthError> {
-    let mut scopes = grants::get_consent(ctx.store, sub, client_id)
-        .await?
-        .map(|c| c.scopes)
-        .unwrap_or_default();
-    scopes.extend(
-        granted
-            .iter()
-            .filter(|s| !scopes.contains(s))
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
-    let consent = Consent {
-        scopes: ctx.config.scopes.in_catalog_order(&scopes),
-        granted_at: ctx.now,
-    };
-    grants::put_consent(
-        ctx.store,
-        sub,
-        client_id,
-        &consent,
-        ctx.config.refresh_token_ttl,
-    )
-    .await
+    match issued {
+        Some(url) => Ok(Response::redirect(303, &url)),
+        None => stale(
+            "This authorization request was already answered. Start again from the application.",
+        ),
+    }
 }

@@ -7,8 +7,8 @@ use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Request, Response};
 use crate::oauth::{access_token, client_auth, params::Params};
-use crate::store::{grants, Store};
-use crate::token::opaque;
+use crate::state::State;
+use crate::store::Store;
 use serde_json::{json, Value};
 
 pub async fn post<S: Store, C: Crypto>(
@@ -64,23 +64,20 @@ async fn refresh<S: Store, C: Crypto>(
     token: &str,
     may_see: &dyn Fn(&str) -> bool,
 ) -> Result<Option<Value>, OAuthError> {
-    let hash = opaque::hash(token);
-    let Some(record) = grants::get_refresh(ctx.store, &hash).await? else {
+    let Some(grant) = ctx.state().find_refresh(token, ctx.now).await? else {
         return Ok(None);
     };
-    if record.rotated || record.expires_at <= ctx.now || !may_see(&record.client_id) {
-        return Ok(None);
-    }
-    let Some(grant) = grants::get_grant(ctx.store, &record.grant_id).await? else {
-        return Ok(None);
-    };
-    if grant.refresh_hash.as_deref() != Some(hash.as_str()) {
+    if !may_see(&grant.client_id)
+        || crate::store::clients::get(ctx.store, &grant.client_id)
+            .await?
+            .is_none()
+    {
         return Ok(None);
     }
     Ok(Some(json!({
         "active": true,
-        "scope": record.scopes.join(" "), "client_id": record.client_id, "sub": record.sub,
-        "exp": record.expires_at, "iat": record.issued_at, "iss": ctx.config.issuer,
+        "scope": grant.scopes.join(" "), "client_id": grant.client_id, "sub": grant.sub,
+        "exp": grant.expires_at, "iat": grant.created_at, "iss": ctx.config.issuer,
         "token_type": "refresh_token",
     })))
 }

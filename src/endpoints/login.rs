@@ -62,8 +62,7 @@ pub async fn post<S: Store, C: Crypto>(
     let email = params.get("email").unwrap_or("").trim().to_lowercase();
     let pass = params.get("password").unwrap_or("");
     // Cloudflare sets CF-Connecting-IP; locally there is none and only accounts are counted.
-    let subjects = throttle::Subjects::new(&email, req.header("cf-connecting-ip"));
-    if throttle::is_locked(ctx.store, &subjects).await? {
+    if !throttle::allow_attempt(ctx, &email, req.header("cf-connecting-ip")).await? {
         return Ok(pages::error(
             429,
             "Too many attempts",
@@ -80,7 +79,6 @@ pub async fn post<S: Store, C: Crypto>(
         .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
     let valid = password::verify_password(ctx.crypto, pass, stored).await? && user.is_some();
     let Some(user) = user.filter(|_| valid) else {
-        throttle::record_failure(ctx.store, &subjects).await?;
         let csrf = cookie.unwrap_or_default();
         let page = ui::login::render(&ui::login::LoginPage {
             action: PATH,
@@ -92,7 +90,7 @@ pub async fn post<S: Store, C: Crypto>(
         });
         return Ok(pages::html(401, page));
     };
-    throttle::clear_account(ctx.store, &subjects).await?;
+    throttle::succeeded(ctx, &email).await?;
     let set_session =
         session::start(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
     let clear_csrf = session::set_cookie(

@@ -13,7 +13,7 @@ use crate::http::{Request, Response};
 use crate::oauth::login_assertion::verify_assertion;
 use crate::oauth::params::Params;
 use crate::oauth::session;
-use crate::store::{grants::ttl_until, keys, Store};
+use crate::store::{keys, ttl_until, Store};
 
 pub const PATH: &str = "/api/oauth/login/assertion";
 

@@ -14,7 +14,8 @@ use crate::error::OAuthError;
 use crate::http::{Request, Response};
 use crate::oauth::params::Params;
 use crate::oauth::session;
-use crate::store::{grants, sessions, Store};
+use crate::state::{sessions, State};
+use crate::store::Store;
 use crate::ui;
 use serde_json::json;
 
@@ -49,8 +50,9 @@ pub async fn post<S: Store, C: Crypto>(
             "The form did not come from this session.",
         ));
     }
-    revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
+    // The session ends first: a sign-out must sign out even if the revocation then fails.
     sessions::delete(ctx.store, &hash, &session.sub).await?;
+    revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
     let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
     Ok(pages::error(200, "Signed out", "You are signed out.").with_header("set-cookie", &clear))
 }
@@ -77,7 +79,7 @@ async fn revoke_requested<S: Store, C: Crypto>(
 ) -> Result<usize, OAuthError> {
     match revoke {
         None => Ok(0),
-        Some("all") => grants::revoke_user_grants(ctx.store, sub, None).await,
-        Some(client_id) => grants::revoke_user_grants(ctx.store, sub, Some(client_id)).await,
+        Some("all") => Ok(ctx.state().revoke_user(sub, None).await?),
+        Some(client_id) => Ok(ctx.state().revoke_user(sub, Some(client_id)).await?),
     }
 }

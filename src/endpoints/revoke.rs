@@ -8,8 +8,8 @@ use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response};
 use crate::oauth::{access_token, client_auth, params::Params};
-use crate::store::{grants, Store};
-use crate::token::opaque;
+use crate::state::State;
+use crate::store::Store;
 
 pub async fn post<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
@@ -48,13 +48,7 @@ async fn revoke_refresh<S: Store, C: Crypto>(
     client_id: &str,
     token: &str,
 ) -> Result<bool, OAuthError> {
-    match grants::get_refresh(ctx.store, &opaque::hash(token)).await? {
-        Some(record) if record.client_id == client_id => {
-            grants::revoke_grant_by_id(ctx.store, &record.grant_id).await?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    Ok(ctx.state().revoke_refresh_token(token, client_id).await?)
 }
 
 async fn revoke_access<S: Store, C: Crypto>(

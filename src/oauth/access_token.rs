@@ -5,7 +5,8 @@
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use crate::store::{grants, keys, Store, MIN_TTL_SECONDS};
+use crate::state::State;
+use crate::store::{keys, Store, MIN_TTL_SECONDS};
 use crate::token::jwt;
 use serde_json::{Map, Value};
 
@@ -31,7 +32,7 @@ pub fn exp(claims: &Map<String, Value>) -> u64 {
     claims.get("exp").and_then(Value::as_u64).unwrap_or(0)
 }
 
-/// Unexpired, not on the revocation list, and its grant not revoked.
+/// Unexpired, not on the revocation list, its client still registered, its grant live.
 pub async fn is_active<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     claims: &Map<String, Value>,
@@ -43,9 +44,15 @@ pub async fn is_active<S: Store, C: Crypto>(
     if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
         return Ok(false);
     }
-    Ok(grants::get_grant(ctx.store, claim(claims, "gid"))
+    // A deleted client's tokens die with it (no per-grant work at deletion).
+    if crate::store::clients::get(ctx.store, claim(claims, "client_id"))
         .await?
-        .is_some())
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let (sub, gid) = (claim(claims, "sub"), claim(claims, "gid"));
+    Ok(ctx.state().grant_is_live(sub, gid, ctx.now).await?)
 }
 
 /// Puts the token's `jti` on the revocation list for the rest of its life.

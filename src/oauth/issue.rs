@@ -1,12 +1,12 @@
-//! Minting the token response (RFC 6749 §5.1): an RFC 9068 access token and a new refresh
-//! token for a grant.
+//! Minting the token response (RFC 6749 §5.1): an RFC 9068 access token beside the refresh
+//! token the state layer issued.
 
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::Response;
-use crate::model::{Grant, RefreshToken};
-use crate::store::{grants, Store};
+use crate::state::{GrantView, IssuedGrant};
+use crate::store::Store;
 use crate::token::{jwt, opaque};
 use serde::Serialize;
 
@@ -36,7 +36,7 @@ struct TokenResponse<'a> {
 /// Signs an access token for `scopes` of `grant`.
 pub async fn access_token<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
-    grant: &Grant,
+    grant: &GrantView,
     scopes: &[String],
 ) -> Result<String, OAuthError> {
     let claims = AccessClaims {
@@ -59,38 +59,21 @@ pub async fn access_token<S: Store, C: Crypto>(
     .await
 }
 
-/// Issues an access token for `scopes` and a fresh refresh token for `grant` (stored by hash;
-/// the grant remembers which one is current), writes the grant, and returns the token
-/// response with `Cache-Control: no-store`. The refresh token always carries the grant's full
-/// scope (RFC 6749 §6); a narrower `scopes` narrows only the access token.
+/// The token response for a grant the state layer just issued or rotated: a new access
+/// token for its scopes and the refresh token it returned, with `Cache-Control: no-store`.
+/// The refresh token keeps the grant's full scope (RFC 6749 §6); a narrower request
+/// narrows only the access token.
 pub async fn token_response<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
-    mut grant: Grant,
-    scopes: &[String],
+    issued: IssuedGrant,
 ) -> Result<Response, OAuthError> {
-    let access_token = access_token(ctx, &grant, scopes).await?;
-    let refresh_token = opaque::new_secret(ctx.crypto)?;
-    let refresh_hash = opaque::hash(&refresh_token);
-    let expires_at = ctx.now + ctx.config.refresh_token_ttl;
-    let record = RefreshToken {
-        grant_id: grant.grant_id.clone(),
-        client_id: grant.client_id.clone(),
-        sub: grant.sub.clone(),
-        scopes: grant.scopes.clone(),
-        issued_at: ctx.now,
-        expires_at,
-        rotated: false,
-    };
-    grants::put_refresh(ctx.store, &refresh_hash, &record, ctx.now).await?;
-    grant.refresh_hash = Some(refresh_hash);
-    grant.expires_at = grant.expires_at.max(expires_at);
-    grants::put_grant(ctx.store, &grant, ctx.now).await?;
-    let scope = scopes.join(" ");
+    let access_token = access_token(ctx, &issued.grant, &issued.scopes).await?;
+    let scope = issued.scopes.join(" ");
     let body = TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: ctx.config.access_token_ttl,
-        refresh_token,
+        refresh_token: issued.refresh_token,
         scope: &scope,
     };
     Ok(Response::json(200, &body).no_store())

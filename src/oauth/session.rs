@@ -10,7 +10,8 @@ use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::OAuthError;
 use crate::http::Request;
 use crate::model::Session;
-use crate::store::{sessions, Store};
+use crate::state::sessions;
+use crate::store::Store;
 use crate::token::opaque;
 
 /// Lifetime of the pre-login CSRF cookie (and of a pending consent).

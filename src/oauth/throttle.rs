@@ -1,67 +1,42 @@
-//! Throttling password guessing at the built-in login: failed sign-ins are counted per account
-//! and per client address in KV; past the limit, sign-in is refused for the rest of the window
-//! without running the (deliberately expensive) password KDF.
+//! Throttling password guessing at the built-in login: every attempt is counted per account
+//! and per client address *before* the password KDF runs; past the limit, sign-in is refused
+//! for the rest of the window without evaluating the password. The counting itself is a
+//! state operation (`state::throttle` explains the guarantee per backend).
 //!
-//! KV counts are approximate across locations (no atomic increment), which is enough to turn
-//! unlimited guessing into a handful per window. The flip side, an attacker locking an account
-//! out for 15 minutes by failing on purpose, is the usual trade-off of per-account limits.
+//! The flip side of per-account limits, an attacker locking an account out for 15 minutes by
+//! failing on purpose, is the usual trade-off.
 
+use crate::app::Ctx;
+use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use crate::store::{keys, Store};
-use crate::token::opaque;
+use crate::state::throttle::{self, MAX_ADDRESS_ATTEMPTS};
+use crate::state::State;
+use crate::store::Store;
 
-/// Failed sign-ins allowed per account within the window.
-pub const MAX_ACCOUNT_FAILURES: u32 = 10;
-/// Failed sign-ins allowed per client address within the window (several users may share one).
-pub const MAX_ADDRESS_FAILURES: u32 = 50;
-/// Seconds a failure is remembered (from the latest one).
-pub const WINDOW_SECONDS: u64 = 900;
-
-/// What a sign-in attempt is counted against.
-pub struct Subjects {
-    account: String,
-    address: Option<String>,
-}
-
-impl Subjects {
-    pub fn new(email: &str, address: Option<&str>) -> Subjects {
-        Subjects {
-            account: keys::login_failures(&opaque::hash(&format!("account:{email}"))),
-            address: address.map(|a| keys::login_failures(&opaque::hash(&format!("address:{a}")))),
+/// Counts this attempt; `false` when the address or the account used up its window.
+pub async fn allow_attempt<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    email: &str,
+    address: Option<&str>,
+) -> Result<bool, OAuthError> {
+    if let Some(address) = address {
+        let key = throttle::address_key(address);
+        if !throttle::kv_count(ctx.store, &key, MAX_ADDRESS_ATTEMPTS, ctx.now).await? {
+            return Ok(false);
         }
     }
+    let account = throttle::account_key(email);
+    Ok(ctx.state().count_sign_in_attempt(&account, ctx.now).await?)
 }
 
-async fn count(store: &impl Store, key: &str) -> Result<u32, OAuthError> {
-    Ok(store
-        .get(key)
-        .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0))
-}
-
-/// Whether sign-in is paused for this account or address.
-pub async fn is_locked(store: &impl Store, s: &Subjects) -> Result<bool, OAuthError> {
-    if count(store, &s.account).await? >= MAX_ACCOUNT_FAILURES {
-        return Ok(true);
-    }
-    match &s.address {
-        Some(key) => Ok(count(store, key).await? >= MAX_ADDRESS_FAILURES),
-        None => Ok(false),
-    }
-}
-
-pub async fn record_failure(store: &impl Store, s: &Subjects) -> Result<(), OAuthError> {
-    for key in std::iter::once(&s.account).chain(s.address.as_ref()) {
-        let n = count(store, key).await?.saturating_add(1);
-        store.put(key, &n.to_string(), Some(WINDOW_SECONDS)).await?;
-    }
-    Ok(())
-}
-
-/// A successful sign-in clears the account's count (not the address's: one good password
-/// must not reset guessing against other accounts from the same place).
-pub async fn clear_account(store: &impl Store, s: &Subjects) -> Result<(), OAuthError> {
-    store.delete(&s.account).await?;
-    Ok(())
+/// A successful sign-in clears the account's count (see `state::throttle` for why).
+pub async fn succeeded<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    email: &str,
+) -> Result<(), OAuthError> {
+    let account = throttle::account_key(email);
+    Ok(ctx
+        .state()
+        .clear_sign_in_attempts(&account, ctx.now)
+        .await?)
 }

@@ -45,28 +45,43 @@ pub fn pending_authorization(request_id: &str) -> String {
     format!("authreq:{request_id}")
 }
 
-/// `code:{hash(code)}` → `AuthCode`, TTL `AUTH_CODE_TTL`.
+/// `answered_request:{request id}` → "", TTL 600 s (KV backend): the consent form of this
+/// pending authorization was answered; a second answer gets no code.
+pub fn answered_request(request_id: &str) -> String {
+    format!("answered_request:{request_id}")
+}
+
+/// `code:{hash(code)}` → KV backend code record, TTL `AUTH_CODE_TTL`. Written once.
 pub fn code(code_hash: &str) -> String {
     format!("code:{code_hash}")
 }
 
-/// `grant:{grant id}` → `Grant`, TTL `REFRESH_TOKEN_TTL`.
+/// `grant:{grant id}` → KV backend grant record (current refresh-token hash, generation,
+/// chain key), TTL until the grant expires. Rewritten at each refresh.
 pub fn grant(grant_id: &str) -> String {
     format!("grant:{grant_id}")
 }
 
-/// `refresh:{hash(refresh token)}` → `RefreshToken`, TTL `REFRESH_TOKEN_TTL`.
-pub fn refresh(token_hash: &str) -> String {
-    format!("refresh:{token_hash}")
+/// `grant_revoked:{grant id}` → "", TTL `REFRESH_TOKEN_TTL` (KV backend): written when a
+/// grant is revoked or its code is consumed without one, never removed. A refresh racing
+/// the revocation may rewrite `grant:` but cannot remove this, so the grant stays dead.
+pub fn grant_revoked(grant_id: &str) -> String {
+    format!("grant_revoked:{grant_id}")
 }
 
-/// `user_grant:{b64(sub)}:{grant id}` → client id, TTL `REFRESH_TOKEN_TTL`: a user's
-/// connected apps.
-pub fn user_grant(sub: &str, grant_id: &str) -> String {
-    format!("user_grant:{}:{grant_id}", sub_part(sub))
+/// `user_grant:{b64(sub)}:{client id}:{grant id}` → "", TTL the grant's index lifetime: a
+/// user's grants, and per client (the cap counts at most a page of these).
+pub fn user_grant(sub: &str, client_id: &str, grant_id: &str) -> String {
+    format!("user_grant:{}:{client_id}:{grant_id}", sub_part(sub))
 }
 
-/// `client_grant:{client id}:{grant id}` → sub, TTL `REFRESH_TOKEN_TTL`.
+/// Prefix of all of a user's grant index keys.
+pub fn user_grants_prefix(sub: &str) -> String {
+    format!("user_grant:{}:", sub_part(sub))
+}
+
+/// `client_grant:{client id}:{grant id}` → `ClientGrantEntry` JSON (sub, scopes, times): a
+/// client's grants, for the admin listing (both backends).
 pub fn client_grant(client_id: &str, grant_id: &str) -> String {
     format!("client_grant:{client_id}:{grant_id}")
 }
@@ -89,10 +104,16 @@ pub fn revoked_jti(jti: &str) -> String {
     format!("revoked_jti:{jti}")
 }
 
-/// `login_failures:{hash(account or address)}` → failed sign-ins so far, TTL 900 s from the
-/// latest failure: password-guessing throttle.
+/// `login_failures:{hash(account or address)}:{second}{random}` → "", TTL 900 s: one key per
+/// sign-in attempt (password-guessing throttle; counted by listing the prefix).
 pub fn login_failures(subject_hash: &str) -> String {
     format!("login_failures:{subject_hash}")
+}
+
+/// `login_cleared:{hash(account)}` → the second from which attempts count again, TTL 900 s:
+/// written by a successful sign-in (KV backend).
+pub fn login_cleared(subject_hash: &str) -> String {
+    format!("login_cleared:{subject_hash}")
 }
 
 #[cfg(test)]
@@ -103,7 +124,7 @@ mod tests {
     fn a_colon_in_a_sub_cannot_make_one_users_prefix_cover_anothers_keys() {
         let alice_prefix = user_session("alice", "");
         assert!(!user_session("alice:x", "h").starts_with(&alice_prefix));
-        assert!(!user_grant("alice:x", "g").starts_with(&user_grant("alice", "")));
+        assert!(!user_grant("alice:x", "c", "g").starts_with(&user_grants_prefix("alice")));
         assert_ne!(consent("a:b", "c"), consent("a", "b:c"));
     }
 }

@@ -1,19 +1,42 @@
-//! An in-memory `Store` that behaves like Workers KV, for native tests.
-//!
-//! TTLs under 60 s are refused exactly as KV refuses them, entries expire by a clock the
-//! test owns (`advance`), and listings come in pages with a cursor.
+//! An in-memory `Store` that behaves like Workers KV, for native tests, faithful where bugs
+//! hide:
+//! - TTLs under 60 s and keys over 512 bytes are refused exactly as KV refuses them;
+//! - a second write (put or delete) to one key within the same second is refused, like KV's
+//!   limit of one write per second per key (`allow_rapid_writes` turns it off);
+//! - more than 1000 operations in one request fail, like the Workers limit (`begin_request`
+//!   starts a request's count);
+//! - reads can be stale for a set delay, like another location (`serve_stale_for`);
+//! - entries expire by a clock the test owns (`advance`), and listings come in pages.
 
 use super::{ListPage, Store, StoreError, MIN_TTL_SECONDS};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 const PAGE_SIZE: usize = 1000;
+/// Workers KV's key length limit, in bytes.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Storage operations one Worker request may make.
+pub const MAX_OPS_PER_REQUEST: usize = 1000;
+
+#[derive(Clone)]
+struct Entry {
+    value: Option<String>,
+    expires: Option<u64>,
+    /// What a stale reader still sees, and when this write happened.
+    previous: Option<String>,
+    written_at: u64,
+}
 
 #[derive(Default)]
 pub struct MemoryStore {
-    entries: RefCell<BTreeMap<String, (String, Option<u64>)>>,
+    entries: RefCell<BTreeMap<String, Entry>>,
     now: Cell<u64>,
     page_size: Cell<Option<usize>>,
+    rapid_writes: Cell<bool>,
+    ops: Cell<usize>,
+    stale_for: Cell<u64>,
+    /// Operations by kind since the store was made: (reads, writes, lists).
+    counts: Cell<(usize, usize, usize)>,
 }
 
 impl MemoryStore {
@@ -38,13 +61,36 @@ impl MemoryStore {
         self.page_size.set(Some(size.max(1)));
     }
 
+    /// Accepts any number of writes to one key per second (for tests about something else).
+    pub fn allow_rapid_writes(&self) {
+        self.rapid_writes.set(true);
+    }
+
+    /// Starts counting a new request's operations.
+    pub fn begin_request(&self) {
+        self.ops.set(0);
+    }
+
+    /// Reads see the value from before any write younger than `seconds`.
+    pub fn serve_stale_for(&self, seconds: u64) {
+        self.stale_for.set(seconds);
+    }
+
+    /// (reads, writes, lists) so far.
+    pub fn op_counts(&self) -> (usize, usize, usize) {
+        self.counts.get()
+    }
+
+    fn live(&self, e: &Entry) -> bool {
+        e.value.is_some() && e.expires.is_none_or(|x| x > self.now.get())
+    }
+
     /// Number of live (unexpired) keys.
     pub fn len(&self) -> usize {
-        let now = self.now.get();
         self.entries
             .borrow()
             .values()
-            .filter(|(_, exp)| exp.is_none_or(|e| e > now))
+            .filter(|e| self.live(e))
             .count()
     }
 
@@ -54,24 +100,78 @@ impl MemoryStore {
 
     /// All live keys, for tests that check what is stored at rest.
     pub fn dump(&self) -> Vec<(String, String)> {
-        let now = self.now.get();
         self.entries
             .borrow()
             .iter()
-            .filter(|(_, (_, exp))| exp.is_none_or(|e| e > now))
-            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .filter(|(_, e)| self.live(e))
+            .map(|(k, e)| (k.clone(), e.value.clone().unwrap_or_default()))
             .collect()
+    }
+
+    fn count(&self, kind: usize, key: &str) -> Result<(), StoreError> {
+        let n = self.ops.get() + 1;
+        self.ops.set(n);
+        let (mut r, mut w, mut l) = self.counts.get();
+        match kind {
+            0 => r += 1,
+            1 => w += 1,
+            _ => l += 1,
+        }
+        self.counts.set((r, w, l));
+        if n > MAX_OPS_PER_REQUEST {
+            return Err(StoreError(format!(
+                "Too many API requests by single Worker invocation ({n} > {MAX_OPS_PER_REQUEST})"
+            )));
+        }
+        if key.len() > MAX_KEY_BYTES {
+            return Err(StoreError(format!(
+                "KV failed: 414 UTF-8 encoded length of {} exceeds key length limit of {MAX_KEY_BYTES}",
+                key.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn write(
+        &self,
+        key: &str,
+        value: Option<String>,
+        expires: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.count(1, key)?;
+        let now = self.now.get();
+        let mut entries = self.entries.borrow_mut();
+        let previous = entries.get(key).filter(|e| self.live(e));
+        if !self.rapid_writes.get() && previous.is_some_and(|e| e.written_at == now) {
+            return Err(StoreError(format!(
+                "KV PUT failed: 429 Too Many Requests (a second write to {key} within one second)"
+            )));
+        }
+        let previous = previous.and_then(|e| e.value.clone());
+        entries.insert(
+            key.to_string(),
+            Entry {
+                value,
+                expires,
+                previous,
+                written_at: now,
+            },
+        );
+        Ok(())
     }
 }
 
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let now = self.now.get();
+        self.count(0, key)?;
         let entries = self.entries.borrow();
-        Ok(match entries.get(key) {
-            Some((value, exp)) if exp.is_none_or(|e| e > now) => Some(value.clone()),
-            _ => None,
-        })
+        let Some(e) = entries.get(key) else {
+            return Ok(None);
+        };
+        if self.stale_for.get() > 0 && self.now.get() < e.written_at + self.stale_for.get() {
+            return Ok(e.previous.clone());
+        }
+        Ok(self.live(e).then(|| e.value.clone()).flatten())
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
@@ -83,24 +183,33 @@ impl Store for MemoryStore {
             }
         }
         let expires = ttl.map(|t| self.now.get() + t);
-        self.entries
-            .borrow_mut()
-            .insert(key.to_string(), (value.to_string(), expires));
-        Ok(())
+        self.write(key, Some(value.to_string()), expires)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.entries.borrow_mut().remove(key);
-        Ok(())
+        if !self.entries.borrow().get(key).is_some_and(|e| self.live(e)) {
+            // Deleting nothing is still an operation, but not a write to a live key.
+            return self.count(1, key);
+        }
+        self.write(key, None, None)
     }
 
-    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, StoreError> {
-        let now = self.now.get();
-        let page_size = self.page_size.get().unwrap_or(PAGE_SIZE);
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ListPage, StoreError> {
+        self.count(2, prefix)?;
+        let page_size = self
+            .page_size
+            .get()
+            .unwrap_or(PAGE_SIZE)
+            .min(limit.clamp(1, PAGE_SIZE));
         let entries = self.entries.borrow();
         let mut keys: Vec<String> = entries
             .iter()
-            .filter(|(k, (_, exp))| k.starts_with(prefix) && exp.is_none_or(|e| e > now))
+            .filter(|(k, e)| k.starts_with(prefix) && self.live(e))
             .filter(|(k, _)| cursor.is_none_or(|c| k.as_str() > c))
             .map(|(k, _)| k.clone())
             .take(page_size + 1)
@@ -151,6 +260,7 @@ mod tests {
     fn delete_removes_entry() {
         let store = MemoryStore::new(0);
         block_on(store.put("k", "v", None)).unwrap();
+        store.advance(1);
         block_on(store.delete("k")).unwrap();
         assert_eq!(block_on(store.get("k")).unwrap(), None);
     }
@@ -164,11 +274,60 @@ mod tests {
         }
         block_on(store.put("a:short", "v", Some(60))).unwrap();
         block_on(store.put("b:0", "v", None)).unwrap();
-        let first = block_on(store.list("a:", None)).unwrap();
+        let first = block_on(store.list("a:", None, 1000)).unwrap();
         assert_eq!(first.keys.len(), 2);
         assert!(first.cursor.is_some());
         store.advance(60);
         let all = block_on(list_all(&store, "a:")).unwrap();
         assert_eq!(all, vec!["a:0", "a:1", "a:2", "a:3", "a:4"]);
+    }
+
+    #[test]
+    fn a_second_write_to_one_key_within_a_second_is_refused_like_kv() {
+        let store = MemoryStore::new(0);
+        block_on(store.put("k", "1", None)).unwrap();
+        assert!(block_on(store.put("k", "2", None))
+            .unwrap_err()
+            .0
+            .contains("429"));
+        assert!(block_on(store.delete("k")).is_err());
+        store.advance(1);
+        block_on(store.put("k", "2", None)).unwrap();
+        block_on(store.put("other", "1", None)).unwrap();
+    }
+
+    #[test]
+    fn a_request_past_a_thousand_operations_fails() {
+        let store = MemoryStore::new(0);
+        store.begin_request();
+        for _ in 0..MAX_OPS_PER_REQUEST {
+            block_on(store.get("k")).unwrap();
+        }
+        assert!(block_on(store.get("k")).is_err());
+        store.begin_request();
+        assert!(block_on(store.get("k")).is_ok());
+    }
+
+    #[test]
+    fn keys_over_512_bytes_are_refused_like_kv() {
+        let store = MemoryStore::new(0);
+        let key = "\u{20ac}".repeat(171);
+        assert!(block_on(store.put(&key, "v", None))
+            .unwrap_err()
+            .0
+            .contains("414"));
+        assert!(block_on(store.get(&key)).is_err());
+    }
+
+    #[test]
+    fn stale_reads_show_the_previous_value_for_the_delay() {
+        let store = MemoryStore::new(0);
+        block_on(store.put("k", "old", None)).unwrap();
+        store.advance(100);
+        store.serve_stale_for(60);
+        block_on(store.put("k", "new", None)).unwrap();
+        assert_eq!(block_on(store.get("k")).unwrap().as_deref(), Some("old"));
+        store.advance(60);
+        assert_eq!(block_on(store.get("k")).unwrap().as_deref(), Some("new"));
     }
 }

@@ -5,10 +5,9 @@
 //! under 60 s refused) so native tests catch what production would reject.
 
 pub mod clients;
-pub mod grants;
 pub mod keys;
 pub mod memory;
-pub mod sessions;
+pub mod pending;
 pub mod users;
 
 pub use memory::MemoryStore;
@@ -24,8 +23,21 @@ pub struct StoreError(pub String);
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> OAuthError {
+        // KV's one-write-per-second-per-key limit: nothing was written, a retry succeeds.
+        if e.0.contains(" 429 ") {
+            return OAuthError::new(
+                crate::error::ErrorCode::TemporarilyUnavailable,
+                "Too many changes to one record within a second; retry",
+            )
+            .with_debug(format!("store: {}", e.0));
+        }
         OAuthError::server(format!("store: {}", e.0))
     }
+}
+
+/// A TTL for a record that must live until `expires_at`, never under KV's minimum.
+pub fn ttl_until(expires_at: u64, now: u64) -> u64 {
+    expires_at.saturating_sub(now).max(MIN_TTL_SECONDS)
 }
 
 /// One page of a prefix listing.
@@ -44,7 +56,13 @@ pub trait Store {
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>)
         -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
-    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, StoreError>;
+    /// Up to `limit` (at most 1000) keys under `prefix` in key order, after `cursor`.
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ListPage, StoreError>;
 }
 
 /// Reads a JSON record. A record that no longer parses is reported, not silently dropped.
@@ -77,7 +95,7 @@ pub async fn list_all(store: &impl Store, prefix: &str) -> Result<Vec<String>, O
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.list(prefix, cursor.as_deref()).await?;
+        let page = store.list(prefix, cursor.as_deref(), 1000).await?;
         keys.extend(page.keys);
         match page.cursor {
             Some(next) => cursor = Some(next),

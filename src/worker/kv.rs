@@ -44,8 +44,17 @@ impl Store for KvStore {
             .map_err(|e| kv_error("delete", key, e))
     }
 
-    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, StoreError> {
-        let mut list = self.kv.list().prefix(prefix.to_string());
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ListPage, StoreError> {
+        let mut list = self
+            .kv
+            .list()
+            .prefix(prefix.to_string())
+            .limit(limit.clamp(1, 1000) as u64);
         if let Some(cursor) = cursor {
             list = list.cursor(cursor.to_string());
         }

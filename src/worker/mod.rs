@@ -2,6 +2,7 @@
 //! request, supplies KV, WebCrypto and the clock, and hands everything to `app::handle`.
 
 mod convert;
+mod durable;
 mod kv;
 mod webcrypto;
 
@@ -57,9 +58,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     let store = kv::KvStore::new(env.kv(KV_BINDING)?);
+    let objects = durable::WorkerObjects(env.durable_object(durable::BINDING)?);
     let ctx = Ctx {
         config: &config,
         store: &store,
+        objects: &objects,
         crypto: &webcrypto::WebCrypto,
         now: (worker::Date::now().as_millis() / 1000),
     };

@@ -46,10 +46,9 @@ pub async fn item<S: Store, C: Crypto>(
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
-            // Its grants go with it: refresh tokens stop working, access tokens go inactive.
-            for grant in crate::store::grants::list_for_client(ctx.store, client_id).await? {
-                crate::store::grants::revoke_grant(ctx.store, &grant).await?;
-            }
+            // Its grants go with it, in one write whatever their number: every use of a grant
+            // (code exchange, refresh, introspection) needs the client, so none works once
+            // this record is gone. Their rows expire with their TTL.
             clients::delete(ctx.store, client_id).await?;
             Ok(Response::new(204))
         }

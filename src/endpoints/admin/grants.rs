@@ -1,15 +1,19 @@
-//! `GET /api/admin/grants?sub=..|client_id=..` lists grants; `DELETE /api/admin/grants/{id}`
-//! revokes one (its refresh token stops working, its access tokens become inactive).
+//! `GET /api/admin/grants?sub=..|client_id=..[&limit=..&cursor=..]` lists grants a page at a
+//! time; `DELETE /api/admin/grants/{id}` revokes one (its refresh tokens stop working, its
+//! access tokens become inactive).
 
 use super::authorize;
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Method, Request, Response};
-use crate::model::Grant;
 use crate::oauth::params::Params;
-use crate::store::{grants, Store};
+use crate::state::{GrantView, State, MAX_PAGE};
+use crate::store::{clients, Store};
 use serde_json::{json, Value};
+
+/// Default page size of the grant listings.
+const DEFAULT_LIMIT: usize = 50;
 
 pub async fn list<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
@@ -17,17 +21,44 @@ pub async fn list<S: Store, C: Crypto>(
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
     let params = Params::from_query(&req.query)?;
-    let found = match (params.get("sub"), params.get("client_id")) {
-        (Some(sub), None) => grants::list_for_user(ctx.store, sub).await?,
-        (None, Some(client_id)) => grants::list_for_client(ctx.store, client_id).await?,
+    let limit = page_limit(params.get("limit"))?;
+    let cursor = params.get("cursor");
+    let state = ctx.state();
+    let page = match (params.get("sub"), params.get("client_id")) {
+        (Some(sub), None) => state.list_user_grants(sub, cursor, limit, ctx.now).await?,
+        (None, Some(client_id)) => {
+            if clients::get(ctx.store, client_id).await?.is_none() {
+                return Err(OAuthError::not_found("No client with this client_id"));
+            }
+            state
+                .list_client_grants(client_id, cursor, limit, ctx.now)
+                .await?
+        }
         _ => {
             return Err(OAuthError::invalid_request(
                 "Give exactly one of sub or client_id",
             ))
         }
     };
-    let list: Vec<Value> = found.iter().map(view).collect();
-    Ok(Response::json(200, &json!({ "grants": list })))
+    let list: Vec<Value> = page.items.iter().map(view).collect();
+    Ok(Response::json(
+        200,
+        &json!({ "grants": list, "next_cursor": page.cursor }),
+    ))
+}
+
+/// `limit`: 1 to 100, default 50.
+fn page_limit(text: Option<&str>) -> Result<usize, OAuthError> {
+    match text {
+        None => Ok(DEFAULT_LIMIT),
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                OAuthError::invalid_request(format!("limit must be a number from 1 to {MAX_PAGE}"))
+            }),
+    }
 }
 
 pub async fn item<S: Store, C: Crypto>(
@@ -36,17 +67,22 @@ pub async fn item<S: Store, C: Crypto>(
     grant_id: &str,
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
-    let grant = grants::get_grant(ctx.store, grant_id)
-        .await?
-        .ok_or_else(|| OAuthError::not_found(format!("No grant with id {grant_id:?}")))?;
+    let state = ctx.state();
+    let not_found = || OAuthError::not_found("No grant with this grant_id");
     if req.method == Method::Delete {
-        grants::revoke_grant(ctx.store, &grant).await?;
-        return Ok(Response::new(204));
+        return match state.revoke_grant(grant_id).await? {
+            true => Ok(Response::new(204)),
+            false => Err(not_found()),
+        };
     }
+    let grant = state
+        .get_grant(grant_id, ctx.now)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(Response::json(200, &view(&grant)))
 }
 
-fn view(g: &Grant) -> Value {
+fn view(g: &GrantView) -> Value {
     json!({
         "grant_id": g.grant_id, "client_id": g.client_id, "sub": g.sub,
         "scope": g.scopes.join(" "), "created_at": g.created_at, "expires_at": g.expires_at,

@@ -64,8 +64,8 @@ pub async fn item<S: Store, C: Crypto>(
     match req.method {
         Method::Delete => {
             // A deleted account keeps nothing alive: its sessions end and its grants are revoked.
-            crate::store::sessions::delete_all_for(ctx.store, &user.sub).await?;
-            crate::store::grants::revoke_user_grants(ctx.store, &user.sub, None).await?;
+            crate::state::sessions::delete_all_for(ctx.store, &user.sub).await?;
+            crate::state::State::revoke_user(&ctx.state(), &user.sub, None).await?;
             users::delete(ctx.store, &user).await?;
             Ok(Response::new(204))
         }

@@ -1,28 +1,19 @@
-//! Token-endpoint grant types, one per file.
+//! Token-endpoint grant types, one per file, and the rules they share.
 
 pub mod authorization_code;
 pub mod refresh_token;
+pub mod rules;
 
 use crate::config::Config;
-use crate::error::OAuthError;
 use crate::model::Client;
 
-/// The granted scopes the client may still request: its registration (admin PATCH) or the
-/// catalog may have lost some since the grant. None left → `invalid_grant`.
-pub fn still_allowed(
-    granted: &[String],
-    client: &Client,
-    config: &Config,
-) -> Result<Vec<String>, OAuthError> {
-    let allowed: Vec<String> = granted
+/// The scopes a client may have today: its registration (admin PATCH may have removed some)
+/// ∩ the catalog, in registration order.
+pub fn allowed_scopes(client: &Client, config: &Config) -> Vec<String> {
+    client
+        .scopes
         .iter()
-        .filter(|s| client.scopes.contains(s) && config.scopes.contains(s))
+        .filter(|s| config.scopes.contains(s))
         .cloned()
-        .collect();
-    if allowed.is_empty() {
-        return Err(OAuthError::invalid_grant(
-            "None of the granted scopes is still allowed for this client",
-        ));
-    }
-    Ok(allowed)
+        .collect()
 }

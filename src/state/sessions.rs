@@ -1,8 +1,12 @@
-//! Login sessions, keyed by the hash of the cookie's random id.
+//! Login sessions, keyed by the hash of the cookie's random id: in KV on both backends
+//! (read on every page, from every location). Starting and ending sessions are the named
+//! operations here. Guarantee: an ended session is refused at once in the location that
+//! ended it, and everywhere within KV's propagation (about 60 s); its grants are revoked
+//! separately (`State::revoke_user`), exactly, when the sign-out asks for it.
 
-use super::{get_json, keys, list_all, put_json, Store};
 use crate::error::OAuthError;
 use crate::model::Session;
+use crate::store::{get_json, keys, list_all, put_json, Store};
 use crate::token::opaque;
 
 /// Looks up the session a cookie value names; expired or unknown → `None`.

@@ -1,0 +1,244 @@
+//! The Durable Object backend (`STATE_BACKEND=durable`, the default).
+//!
+//! One object per user (named `user:{sub}`) holds that user's codes, grants, consents; one
+//! per account email (`login:{hash}`) counts sign-in attempts. Each [`State`] operation is
+//! one call to one object, which runs it synchronously on its SQLite ([`object`]): atomic
+//! against every other request for that user, wherever they come from. Codes, refresh
+//! tokens and grant ids start with the object's id, so they route back to it.
+//!
+//! KV keeps what every location reads: clients, sessions, the access-token revocation list,
+//! and `client_grant:` index entries (written once per grant, after the object answered) for
+//! the admin listing by client.
+
+pub mod object;
+pub mod ops;
+pub mod sql;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+use self::ops::{Answer, Call, Op, Reply};
+use super::kv::records::ClientGrantEntry;
+use super::{
+    throttle, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
+    Refusal, State, StateError, StateResult,
+};
+use crate::store::{keys, put_json, ttl_until, Store};
+use std::future::Future;
+use std::pin::Pin;
+
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The object namespace: the Worker's Durable Object binding, or SQLite in memory natively.
+pub trait Objects {
+    /// The id of the object called `name` (stable; 64 hex characters).
+    fn id_for(&self, name: &str) -> Result<String, StateError>;
+
+    /// Sends one call to the object `call.object`. A transport failure is `Unavailable`.
+    fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer>;
+}
+
+/// Object ids are 64 lowercase hex characters; anything else cannot be one of ours.
+pub fn is_object_id(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn user_object(sub: &str) -> String {
+    format!("user:{sub}")
+}
+
+/// The object a code, refresh token or grant id belongs to: its first `.`-separated part.
+fn object_of(text: &str) -> Option<&str> {
+    text.split('.').next().filter(|o| is_object_id(o))
+}
+
+pub struct DurableState<'a, S: Store> {
+    pub store: &'a S,
+    pub objects: &'a dyn Objects,
+}
+
+impl<S: Store> DurableState<'_, S> {
+    async fn ask(&self, object: &str, op: Op) -> Answer {
+        self.objects
+            .call(Call {
+                object: object.to_string(),
+                op,
+            })
+            .await
+    }
+
+    async fn ask_user(&self, sub: &str, op: Op) -> Answer {
+        let object = self.objects.id_for(&user_object(sub))?;
+        self.ask(&object, op).await
+    }
+}
+
+fn unexpected(reply: Reply) -> StateError {
+    StateError::Failed(format!("unexpected reply from the user object: {reply:?}"))
+}
+
+fn seq_in(grant_id: &str) -> Option<(&str, i64)> {
+    let (object, seq) = grant_id.split_once('.')?;
+    Some((object, seq.parse().ok()?)).filter(|(o, _)| is_object_id(o))
+}
+
+impl<S: Store> State for DurableState<'_, S> {
+    async fn issue_code(&self, code: NewCode, consent: CodeConsent) -> StateResult<Option<String>> {
+        let sub = code.sub.clone();
+        match self.ask_user(&sub, Op::IssueCode { code, consent }).await? {
+            Reply::Code(code) => Ok(code),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn exchange_code(&self, x: CodeExchange) -> StateResult<IssuedGrant> {
+        let object = object_of(&x.code).ok_or(Refusal::InvalidCode)?.to_string();
+        let (now, ttl) = (x.now, x.refresh_ttl);
+        let issued = match self.ask(&object, Op::ExchangeCode(x)).await? {
+            Reply::Issued(issued) => issued,
+            other => return Err(unexpected(other)),
+        };
+        // The one KV write of a flow: the client's listing. Written after the object
+        // decided, so a failure here loses only an admin listing entry, never a grant.
+        let g = &issued.grant;
+        let entry = ClientGrantEntry {
+            sub: g.sub.clone(),
+            scopes: g.scopes.clone(),
+            created_at: g.created_at,
+            expires_at: g.expires_at,
+        };
+        let key = keys::client_grant(&g.client_id, &g.grant_id);
+        put_json(self.store, &key, &entry, Some(ttl_until(now + ttl, now))).await?;
+        Ok(issued)
+    }
+
+    async fn rotate_refresh(&self, r: RefreshRotation) -> StateResult<IssuedGrant> {
+        let object = object_of(&r.refresh_token)
+            .ok_or(Refusal::InvalidRefreshToken)?
+            .to_string();
+        match self.ask(&object, Op::Rotate(r)).await? {
+            Reply::Issued(issued) => Ok(issued),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn find_refresh(&self, token: &str, now: u64) -> StateResult<Option<GrantView>> {
+        let Some(object) = object_of(token) else {
+            return Ok(None);
+        };
+        let token = token.to_string();
+        match self.ask(object, Op::FindRefresh { token, now }).await? {
+            Reply::Grant(grant) => Ok(grant),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn revoke_refresh_token(&self, token: &str, client_id: &str) -> StateResult<bool> {
+        let Some(object) = object_of(token) else {
+            return Ok(false);
+        };
+        let op = Op::RevokeRefresh {
+            token: token.to_string(),
+            client_id: client_id.to_string(),
+        };
+        match self.ask(object, op).await? {
+            Reply::Flag(done) => Ok(done),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn grant_is_live(&self, _sub: &str, grant_id: &str, now: u64) -> StateResult<bool> {
+        Ok(self.get_grant(grant_id, now).await?.is_some())
+    }
+
+    async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>> {
+        let Some((object, seq)) = seq_in(grant_id) else {
+            return Ok(None);
+        };
+        match self.ask(object, Op::GetGrant { seq, now }).await? {
+            Reply::Grant(grant) => Ok(grant),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn revoke_grant(&self, grant_id: &str) -> StateResult<bool> {
+        let Some((object, seq)) = seq_in(grant_id) else {
+            return Ok(false);
+        };
+        match self.ask(object, Op::RevokeGrant { seq }).await? {
+            Reply::Flag(done) => Ok(done),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize> {
+        let op = Op::RevokeUser {
+            client_id: client_id.map(str::to_string),
+        };
+        match self.ask_user(sub, op).await? {
+            Reply::Count(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn list_user_grants(
+        &self,
+        sub: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<Page<GrantView>> {
+        let after = cursor.and_then(|c| c.parse().ok());
+        match self
+            .ask_user(sub, Op::ListGrants { after, limit, now })
+            .await?
+        {
+            Reply::Grants(page) => Ok(page),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn list_client_grants(
+        &self,
+        client_id: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<Page<GrantView>> {
+        // Index entries outlive revocations; each is checked with its user's object, so a
+        // page costs at most `limit` calls.
+        let prefix = keys::client_grant(client_id, "");
+        let page = self.store.list(&prefix, cursor, limit).await?;
+        let mut items = Vec::new();
+        for key in &page.keys {
+            if let Some(grant) = self.get_grant(&key[prefix.len()..], now).await? {
+                items.push(grant);
+            }
+        }
+        Ok(Page {
+            items,
+            cursor: page.cursor,
+        })
+    }
+
+    async fn count_sign_in_attempt(&self, account: &str, now: u64) -> StateResult<bool> {
+        let object = self.objects.id_for(&format!("login:{account}"))?;
+        let op = Op::CountAttempt {
+            max: throttle::MAX_ACCOUNT_ATTEMPTS,
+            window: throttle::WINDOW_SECONDS,
+            now,
+        };
+        match self.ask(&object, op).await? {
+            Reply::Flag(allowed) => Ok(allowed),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn clear_sign_in_attempts(&self, account: &str, _now: u64) -> StateResult<()> {
+        let object = self.objects.id_for(&format!("login:{account}"))?;
+        self.ask(&object, Op::ClearAttempts).await?;
+        Ok(())
+    }
+}

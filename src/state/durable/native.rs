@@ -1,0 +1,101 @@
+//! The object namespace natively: one SQLite database in memory per object, calls
+//! serialised to JSON and back exactly as over the Worker's stub. Used by the conformance
+//! suite and the in-process tests.
+
+use super::object;
+use super::ops::{Answer, Call};
+use super::sql::{Row, Sql, SqlValue};
+use super::{LocalBoxFuture, Objects};
+use crate::state::StateError;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+struct Db(Connection);
+
+impl Sql for Db {
+    fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, String> {
+        let mut statement = self.0.prepare_cached(sql).map_err(|e| e.to_string())?;
+        let values: Vec<Value> = params
+            .iter()
+            .map(|p| match p {
+                SqlValue::Null => Value::Null,
+                SqlValue::Int(i) => Value::Integer(*i),
+                SqlValue::Text(t) => Value::Text(t.clone()),
+            })
+            .collect();
+        let width = statement.column_count();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(values))
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(match row.get_ref(i).map_err(|e| e.to_string())? {
+                    ValueRef::Integer(n) => SqlValue::Int(n),
+                    ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into()),
+                    _ => SqlValue::Null,
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Default)]
+pub struct NativeObjects {
+    objects: RefCell<HashMap<String, Db>>,
+    calls: Cell<usize>,
+    unavailable: Cell<bool>,
+}
+
+impl NativeObjects {
+    pub fn new() -> NativeObjects {
+        NativeObjects::default()
+    }
+
+    /// Calls made so far (for cost tests).
+    pub fn calls(&self) -> usize {
+        self.calls.get()
+    }
+
+    /// Makes every call fail as an unreachable object would.
+    pub fn set_unavailable(&self, down: bool) {
+        self.unavailable.set(down);
+    }
+}
+
+impl Objects for NativeObjects {
+    fn id_for(&self, name: &str) -> Result<String, StateError> {
+        Ok(Sha256::digest(name.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+
+    fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer> {
+        self.calls.set(self.calls.get() + 1);
+        let down = self.unavailable.get();
+        let wire = serde_json::to_string(&call).expect("calls serialize");
+        Box::pin(async move {
+            if down {
+                return Err(StateError::Unavailable("object unreachable (test)".into()));
+            }
+            let call: Call =
+                serde_json::from_str(&wire).map_err(|e| StateError::Failed(e.to_string()))?;
+            let mut objects = self.objects.borrow_mut();
+            let db = objects.entry(call.object.clone()).or_insert_with(|| {
+                let db = Db(Connection::open_in_memory().expect("sqlite in memory"));
+                object::migrate(&db).expect("schema");
+                db
+            });
+            let answer = object::handle(db, call);
+            let wire = serde_json::to_string(&answer).expect("answers serialize");
+            serde_json::from_str::<Answer>(&wire).map_err(|e| StateError::Failed(e.to_string()))?
+        })
+    }
+}

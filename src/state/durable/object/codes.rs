@@ -1,0 +1,160 @@
+//! Codes inside the user's object: issue (consent merged in the same step) and redemption
+//! (marked used, checked, grant created within the cap, all in one synchronous run).
+
+use super::grants::{cap_for_client, grant_id, insert_grant};
+use super::{exec, scopes_of, scopes_text};
+use crate::oauth::grants::rules;
+use crate::state::durable::sql::Sql;
+use crate::state::{ids, CodeConsent, CodeExchange, IssuedGrant, NewCode, Refusal, StateError};
+use crate::token::opaque;
+
+/// Deletes what has expired, so an object's tables stay as small as its live state.
+fn sweep(db: &impl Sql, now: u64) -> Result<(), StateError> {
+    let now = now.into();
+    exec(
+        db,
+        "DELETE FROM codes WHERE expires_at <= ?",
+        std::slice::from_ref(&now),
+    )?;
+    exec(
+        db,
+        "DELETE FROM grants WHERE expires_at <= ?",
+        std::slice::from_ref(&now),
+    )?;
+    exec(
+        db,
+        "DELETE FROM consents WHERE expires_at <= ?",
+        std::slice::from_ref(&now),
+    )?;
+    exec(
+        db,
+        "DELETE FROM answered_requests WHERE expires_at <= ?",
+        &[now],
+    )?;
+    Ok(())
+}
+
+pub fn consented(db: &impl Sql, client_id: &str, now: u64) -> Result<Vec<String>, StateError> {
+    let rows = exec(
+        db,
+        "SELECT scopes FROM consents WHERE client_id = ? AND expires_at > ?",
+        &[client_id.into(), now.into()],
+    )?;
+    Ok(rows.first().map(|r| scopes_of(&r[0])).unwrap_or_default())
+}
+
+pub fn issue(
+    db: &impl Sql,
+    object: &str,
+    code: NewCode,
+    consent: CodeConsent,
+) -> Result<Option<String>, StateError> {
+    sweep(db, code.now)?;
+    let remembered = consented(db, &code.client_id, code.now)?;
+    match consent {
+        CodeConsent::Remembered => {
+            if !rules::covers(&remembered, &code.scopes) {
+                return Ok(None);
+            }
+        }
+        CodeConsent::Approved { request_id, ttl } => {
+            // One code per consent form, however often it is submitted.
+            let answered = exec(
+                db,
+                "SELECT 1 FROM answered_requests WHERE request_id = ?",
+                &[request_id.as_str().into()],
+            )?;
+            if !answered.is_empty() {
+                return Ok(None);
+            }
+            exec(
+                db,
+                "INSERT INTO answered_requests (request_id, expires_at) VALUES (?, ?)",
+                &[
+                    request_id.into(),
+                    (code.now + crate::oauth::session::FORM_TTL).into(),
+                ],
+            )?;
+            let merged = rules::merged(&remembered, &code.scopes);
+            exec(
+                db,
+                "INSERT OR REPLACE INTO consents (client_id, scopes, expires_at) VALUES (?, ?, ?)",
+                &[
+                    code.client_id.as_str().into(),
+                    scopes_text(&merged),
+                    (code.now + ttl).into(),
+                ],
+            )?;
+        }
+    }
+    let text = format!("{object}.{}", code.secret);
+    exec(
+        db,
+        "INSERT INTO codes (hash, sub, client_id, redirect_uri, scopes, challenge, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[
+            opaque::hash(&text).into(),
+            code.sub.into(),
+            code.client_id.into(),
+            code.redirect_uri.into(),
+            scopes_text(&code.scopes),
+            code.code_challenge.into(),
+            code.expires_at.into(),
+        ],
+    )?;
+    Ok(Some(text))
+}
+
+pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGrant, StateError> {
+    let hash = opaque::hash(&x.code);
+    let rows = exec(
+        db,
+        "SELECT sub, client_id, redirect_uri, scopes, challenge, expires_at, used, grant_seq \
+         FROM codes WHERE hash = ?",
+        &[hash.as_str().into()],
+    )?;
+    let Some(row) = rows.into_iter().next() else {
+        return Err(Refusal::InvalidCode.into());
+    };
+    let (sub, client_id, redirect_uri) = (row[0].text(), row[1].text(), row[2].text());
+    if row[5].int() <= x.now as i64 || client_id != x.client_id {
+        return Err(Refusal::InvalidCode.into());
+    }
+    if row[6].int() != 0 {
+        // RFC 6749 §4.1.2: revoke what the first redemption issued.
+        exec(db, "DELETE FROM grants WHERE seq = ?", &[row[7].clone()])?;
+        return Err(Refusal::CodeReplayed.into());
+    }
+    exec(
+        db,
+        "UPDATE codes SET used = 1 WHERE hash = ?",
+        &[hash.as_str().into()],
+    )?;
+    rules::check_code_use(&redirect_uri, &row[4].text(), &x)?;
+    let scopes = scopes_of(&row[3]);
+    if !rules::covers(&consented(db, &client_id, x.now)?, &scopes) {
+        return Err(Refusal::ConsentWithdrawn.into());
+    }
+    let scopes = rules::still_allowed(&scopes, &x.allowed_scopes)?;
+    cap_for_client(db, &client_id, x.now)?;
+    let seq = insert_grant(db, &client_id, &sub, &scopes, &x)?;
+    exec(
+        db,
+        "UPDATE codes SET grant_seq = ? WHERE hash = ?",
+        &[seq.into(), hash.into()],
+    )?;
+    let grant_id = grant_id(object, seq);
+    let refresh_token = ids::refresh_token(&grant_id, 0, &x.refresh_secret);
+    Ok(IssuedGrant {
+        grant: crate::state::GrantView {
+            grant_id,
+            client_id,
+            sub,
+            scopes: scopes.clone(),
+            created_at: x.now,
+            expires_at: x.now + x.refresh_ttl,
+        },
+        refresh_token,
+        scopes,
+    })
+}

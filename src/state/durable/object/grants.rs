@@ -1,0 +1,251 @@
+//! Grants inside the user's object: creation within the cap, rotation, revocation, listing.
+//! `seq` (AUTOINCREMENT, never reused) is the total order "oldest first" refers to.
+
+use super::{exec, first_int, scopes_of, scopes_text};
+use crate::oauth::grants::rules;
+use crate::state::durable::sql::{Row, Sql, SqlValue};
+use crate::state::ids::{self, standing, Standing};
+use crate::state::{
+    CodeExchange, GrantView, IssuedGrant, Page, RefreshRotation, Refusal, StateError,
+    MAX_GRANTS_PER_CLIENT,
+};
+use crate::token::opaque;
+
+const COLUMNS: &str = "seq, client_id, sub, scopes, created_at, expires_at, refresh_hash, \
+                       generation, rotated_at, chain_key";
+
+/// A grant's id outside the object: the object's id, then its sequence number.
+pub fn grant_id(object: &str, seq: i64) -> String {
+    format!("{object}.{seq}")
+}
+
+/// The sequence number of a grant id of this object.
+pub fn seq_of(object: &str, grant_id: &str) -> Option<i64> {
+    grant_id
+        .strip_prefix(object)?
+        .strip_prefix('.')?
+        .parse()
+        .ok()
+}
+
+fn view(object: &str, row: &Row) -> GrantView {
+    GrantView {
+        grant_id: grant_id(object, row[0].int()),
+        client_id: row[1].text(),
+        sub: row[2].text(),
+        scopes: scopes_of(&row[3]),
+        created_at: row[4].int() as u64,
+        expires_at: row[5].int() as u64,
+    }
+}
+
+fn live_row(db: &impl Sql, seq: i64, now: u64) -> Result<Option<Row>, StateError> {
+    let rows = exec(
+        db,
+        &format!("SELECT {COLUMNS} FROM grants WHERE seq = ? AND expires_at > ?"),
+        &[seq.into(), now.into()],
+    )?;
+    Ok(rows.into_iter().next())
+}
+
+/// Revokes the oldest of this client's grants so one more fits under the cap.
+pub fn cap_for_client(db: &impl Sql, client_id: &str, now: u64) -> Result<(), StateError> {
+    let live = exec(
+        db,
+        "SELECT seq FROM grants WHERE client_id = ? AND expires_at > ? ORDER BY seq",
+        &[client_id.into(), now.into()],
+    )?;
+    let excess = (live.len() + 1).saturating_sub(MAX_GRANTS_PER_CLIENT);
+    for row in live.iter().take(excess) {
+        exec(db, "DELETE FROM grants WHERE seq = ?", &[row[0].clone()])?;
+    }
+    Ok(())
+}
+
+pub fn insert_grant(
+    db: &impl Sql,
+    client_id: &str,
+    sub: &str,
+    scopes: &[String],
+    x: &CodeExchange,
+) -> Result<i64, StateError> {
+    exec(
+        db,
+        "INSERT INTO grants (client_id, sub, scopes, created_at, expires_at, refresh_hash, \
+         generation, rotated_at, chain_key) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+        &[
+            client_id.into(),
+            sub.into(),
+            scopes_text(scopes),
+            x.now.into(),
+            (x.now + x.refresh_ttl).into(),
+            opaque::hash(&x.refresh_secret).into(),
+            x.now.into(),
+            x.chain_key.as_str().into(),
+        ],
+    )?;
+    Ok(first_int(&exec(db, "SELECT last_insert_rowid()", &[])?))
+}
+
+pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedGrant, StateError> {
+    let parts = ids::parse_refresh(&r.refresh_token).ok_or(Refusal::InvalidRefreshToken)?;
+    let seq = seq_of(object, parts.grant_id).ok_or(Refusal::InvalidRefreshToken)?;
+    let row = live_row(db, seq, r.now)?
+        .filter(|row| row[1].text() == r.client_id)
+        .ok_or(Refusal::InvalidRefreshToken)?;
+    let (hash, generation, rotated_at, chain_key) = (
+        row[6].text(),
+        row[7].int() as u64,
+        row[8].int() as u64,
+        row[9].text(),
+    );
+    let position = standing(&chain_key, &hash, generation, rotated_at, &parts, r.now)
+        .ok_or(Refusal::InvalidRefreshToken)?;
+    let repeat = match position {
+        Standing::Current => false,
+        Standing::Previous { since } if r.grace > 0 && since <= r.grace => true,
+        _ => {
+            exec(db, "DELETE FROM grants WHERE seq = ?", &[seq.into()])?;
+            return Err(Refusal::RefreshReused.into());
+        }
+    };
+    // Refusals below change nothing.
+    let mut grant = view(object, &row);
+    let allowed = rules::still_allowed(&grant.scopes, &r.allowed_scopes)?;
+    let scopes = rules::narrow(r.requested_scopes.as_deref(), &allowed)?;
+    let secret = ids::successor(&chain_key, parts.secret);
+    let next = parts.generation + 1;
+    if !repeat {
+        grant.expires_at = r.now + r.refresh_ttl;
+        exec(
+            db,
+            "UPDATE grants SET refresh_hash = ?, generation = ?, rotated_at = ?, expires_at = ? \
+             WHERE seq = ?",
+            &[
+                opaque::hash(&secret).into(),
+                next.into(),
+                r.now.into(),
+                grant.expires_at.into(),
+                seq.into(),
+            ],
+        )?;
+    }
+    Ok(IssuedGrant {
+        refresh_token: ids::refresh_token(&grant.grant_id, next, &secret),
+        grant,
+        scopes,
+    })
+}
+
+pub fn find_refresh(
+    db: &impl Sql,
+    object: &str,
+    token: &str,
+    now: u64,
+) -> Result<Option<GrantView>, StateError> {
+    let Some(parts) = ids::parse_refresh(token) else {
+        return Ok(None);
+    };
+    let Some(row) = seq_of(object, parts.grant_id)
+        .map(|seq| live_row(db, seq, now))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let current = parts.generation == row[7].int() as u64
+        && opaque::matches_hash(parts.secret, &row[6].text());
+    Ok(current.then(|| view(object, &row)))
+}
+
+/// RFC 7009: any token of the chain, presented by its client, revokes the grant.
+pub fn revoke_refresh(db: &impl Sql, token: &str, client_id: &str) -> Result<bool, StateError> {
+    let Some(parts) = ids::parse_refresh(token) else {
+        return Ok(false);
+    };
+    let Some(seq) = parts
+        .grant_id
+        .rsplit('.')
+        .next()
+        .and_then(|s| s.parse::<i64>().ok())
+    else {
+        return Ok(false);
+    };
+    let rows = exec(
+        db,
+        &format!("SELECT {COLUMNS} FROM grants WHERE seq = ?"),
+        &[seq.into()],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(false);
+    };
+    let ours = row[1].text() == client_id
+        && ids::steps_to_current(
+            &row[9].text(),
+            parts.secret,
+            parts.generation,
+            row[7].int() as u64,
+            &row[6].text(),
+        )
+        .is_some();
+    if ours {
+        revoke(db, seq)?;
+    }
+    Ok(ours)
+}
+
+pub fn get(
+    db: &impl Sql,
+    object: &str,
+    seq: i64,
+    now: u64,
+) -> Result<Option<GrantView>, StateError> {
+    Ok(live_row(db, seq, now)?.map(|row| view(object, &row)))
+}
+
+pub fn revoke(db: &impl Sql, seq: i64) -> Result<bool, StateError> {
+    let existed = !exec(db, "SELECT 1 FROM grants WHERE seq = ?", &[seq.into()])?.is_empty();
+    exec(db, "DELETE FROM grants WHERE seq = ?", &[seq.into()])?;
+    Ok(existed)
+}
+
+/// Withdraws consent and revokes grants, for one client or all, in one step.
+pub fn revoke_user(db: &impl Sql, client_id: Option<&str>) -> Result<usize, StateError> {
+    let (filter, params): (&str, Vec<SqlValue>) = match client_id {
+        Some(c) => (" WHERE client_id = ?", vec![c.into()]),
+        None => ("", vec![]),
+    };
+    let count = first_int(&exec(
+        db,
+        &format!("SELECT COUNT(*) FROM grants{filter}"),
+        &params,
+    )?);
+    exec(db, &format!("DELETE FROM consents{filter}"), &params)?;
+    exec(db, &format!("DELETE FROM grants{filter}"), &params)?;
+    Ok(count as usize)
+}
+
+pub fn list(
+    db: &impl Sql,
+    object: &str,
+    after: Option<i64>,
+    limit: usize,
+    now: u64,
+) -> Result<Page<GrantView>, StateError> {
+    let limit = limit.clamp(1, crate::state::MAX_PAGE);
+    let rows = exec(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM grants WHERE expires_at > ? AND seq > ? ORDER BY seq LIMIT ?"
+        ),
+        &[
+            now.into(),
+            after.unwrap_or(0).into(),
+            (limit as i64 + 1).into(),
+        ],
+    )?;
+    let more = rows.len() > limit;
+    let items: Vec<GrantView> = rows.iter().take(limit).map(|r| view(object, r)).collect();
+    let cursor = more.then(|| rows[limit - 1][0].int().to_string());
+    Ok(Page { items, cursor })
+}

@@ -1,0 +1,111 @@
+//! The per-user Durable Object's logic, over its SQLite database ([`Sql`]). Plain Rust:
+//! natively it runs on SQLite in memory (`durable::native`), in the Worker on the object's
+//! storage (`worker::durable`).
+//!
+//! Every operation here is synchronous from its first read to its last write: the object
+//! processes one such run at a time, so each transition is atomic with respect to every
+//! other request for this user. That is the whole concurrency argument.
+
+mod codes;
+mod grants;
+
+use super::ops::{Answer, Call, Op, Reply};
+use super::sql::{Sql, SqlValue};
+use crate::state::StateError;
+
+/// The tables (docs/storage.md describes them). Scopes are space-separated text.
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS codes (hash TEXT PRIMARY KEY, sub TEXT NOT NULL, \
+     client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, \
+     challenge TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, \
+     grant_seq INTEGER)",
+    "CREATE TABLE IF NOT EXISTS grants (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+     client_id TEXT NOT NULL, sub TEXT NOT NULL, scopes TEXT NOT NULL, \
+     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, refresh_hash TEXT NOT NULL, \
+     generation INTEGER NOT NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS grants_by_client ON grants (client_id, seq)",
+    "CREATE TABLE IF NOT EXISTS consents (client_id TEXT PRIMARY KEY, scopes TEXT NOT NULL, \
+     expires_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS answered_requests (request_id TEXT PRIMARY KEY, \
+     expires_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS attempts (at INTEGER NOT NULL)",
+];
+
+/// Creates the tables if this object has none yet (run when the object starts).
+pub fn migrate(db: &impl Sql) -> Result<(), String> {
+    for statement in SCHEMA {
+        db.exec(statement, &[])?;
+    }
+    Ok(())
+}
+
+/// Runs one call. Never awaits.
+pub fn handle(db: &impl Sql, call: Call) -> Answer {
+    let object = call.object.as_str();
+    match call.op {
+        Op::IssueCode { code, consent } => codes::issue(db, object, code, consent).map(Reply::Code),
+        Op::ExchangeCode(x) => codes::exchange(db, object, x).map(Reply::Issued),
+        Op::Rotate(r) => grants::rotate(db, object, r).map(Reply::Issued),
+        Op::FindRefresh { token, now } => {
+            grants::find_refresh(db, object, &token, now).map(Reply::Grant)
+        }
+        Op::RevokeRefresh { token, client_id } => {
+            grants::revoke_refresh(db, &token, &client_id).map(Reply::Flag)
+        }
+        Op::GetGrant { seq, now } => grants::get(db, object, seq, now).map(Reply::Grant),
+        Op::RevokeGrant { seq } => grants::revoke(db, seq).map(Reply::Flag),
+        Op::RevokeUser { client_id } => {
+            grants::revoke_user(db, client_id.as_deref()).map(Reply::Count)
+        }
+        Op::ListGrants { after, limit, now } => {
+            grants::list(db, object, after, limit, now).map(Reply::Grants)
+        }
+        Op::CountAttempt { max, window, now } => {
+            count_attempt(db, max, window, now).map(Reply::Flag)
+        }
+        Op::ClearAttempts => exec(db, "DELETE FROM attempts", &[]).map(|_| Reply::Done),
+    }
+}
+
+/// One sign-in attempt, if fewer than `max` happened within `window` seconds.
+fn count_attempt(db: &impl Sql, max: u32, window: u64, now: u64) -> Result<bool, StateError> {
+    exec(
+        db,
+        "DELETE FROM attempts WHERE at <= ?",
+        &[now.saturating_sub(window).into()],
+    )?;
+    let seen = exec(db, "SELECT COUNT(*) FROM attempts", &[])?;
+    if first_int(&seen) >= i64::from(max) {
+        return Ok(false);
+    }
+    exec(db, "INSERT INTO attempts (at) VALUES (?)", &[now.into()])?;
+    Ok(true)
+}
+
+pub(crate) fn exec(
+    db: &impl Sql,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<Vec<super::sql::Row>, StateError> {
+    db.exec(sql, params).map_err(StateError::Failed)
+}
+
+pub(crate) fn first_int(rows: &[super::sql::Row]) -> i64 {
+    rows.first()
+        .and_then(|r| r.first())
+        .map_or(0, SqlValue::int)
+}
+
+/// Scopes as stored (space-separated) and back.
+pub(crate) fn scopes_text(scopes: &[String]) -> SqlValue {
+    SqlValue::Text(scopes.join(" "))
+}
+
+pub(crate) fn scopes_of(value: &SqlValue) -> Vec<String> {
+    value
+        .text()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}

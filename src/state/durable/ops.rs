@@ -1,0 +1,67 @@
+//! What the Worker asks a user's object, and what it answers: JSON over the object's
+//! `fetch` (workers-rs has no Durable Object RPC yet).
+
+use crate::state::{
+    CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation, StateError,
+};
+use serde::{Deserialize, Serialize};
+
+/// A request to one object. `object` is the object's own id (it appears in the codes and
+/// grant ids it hands out, so they route back to it).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Call {
+    pub object: String,
+    pub op: Op,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Op {
+    IssueCode {
+        code: NewCode,
+        consent: CodeConsent,
+    },
+    ExchangeCode(CodeExchange),
+    Rotate(RefreshRotation),
+    FindRefresh {
+        token: String,
+        now: u64,
+    },
+    RevokeRefresh {
+        token: String,
+        client_id: String,
+    },
+    GetGrant {
+        seq: i64,
+        now: u64,
+    },
+    RevokeGrant {
+        seq: i64,
+    },
+    RevokeUser {
+        client_id: Option<String>,
+    },
+    ListGrants {
+        after: Option<i64>,
+        limit: usize,
+        now: u64,
+    },
+    CountAttempt {
+        max: u32,
+        window: u64,
+        now: u64,
+    },
+    ClearAttempts,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Reply {
+    Code(Option<String>),
+    Issued(IssuedGrant),
+    Grant(Option<GrantView>),
+    Flag(bool),
+    Count(usize),
+    Grants(Page<GrantView>),
+    Done,
+}
+
+pub type Answer = Result<Reply, StateError>;

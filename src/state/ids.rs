@@ -1,0 +1,164 @@
+//! The shapes of the opaque strings the state layer hands out, and refresh-token derivation.
+//!
+//! - Authorization code: `{locator}.{secret}` on the durable backend (the locator names the
+//!   user's object), `{secret}` on KV. Stored as the hash of the whole string.
+//! - Refresh token: `{grant_id}.{generation}.{secret}`. Successive secrets of one grant are
+//!   derived: `secret(n+1) = HMAC-SHA256(chain_key, secret(n))` (base64url). So a retired
+//!   token of any generation is recognised (derive forward and compare with the current
+//!   hash: reuse detection, RFC 9700 §4.14.2) and, within `REFRESH_REUSE_GRACE`, the
+//!   successor of the previous token can be handed out again, with only hashes at rest.
+//! - Grant id: time-ordered on KV (`{unix seconds, 9 hex}{random}`), `{locator}.{sequence}`
+//!   on the durable backend; either way a total order for the grant cap.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Longest opaque token or id we accept: anything longer is not ours, and is never used to
+/// build a storage key (KV keys are limited to 512 bytes).
+pub const MAX_TOKEN_LEN: usize = 256;
+
+/// Most generations a retired refresh token is derived forward to recognise it.
+pub const MAX_DERIVATION_STEPS: u64 = 2_000;
+
+/// `secret(n+1)` from `secret(n)`.
+pub fn successor(chain_key: &str, secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(chain_key.as_bytes()).expect("any key length");
+    mac.update(secret.as_bytes());
+    B64.encode(mac.finalize().into_bytes())
+}
+
+/// Only characters our ids and secrets use (base64url, hex and the `.` separator).
+pub fn is_token_text(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_TOKEN_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// A refresh token's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshParts<'a> {
+    pub grant_id: &'a str,
+    pub generation: u64,
+    pub secret: &'a str,
+}
+
+pub fn refresh_token(grant_id: &str, generation: u64, secret: &str) -> String {
+    format!("{grant_id}.{generation}.{secret}")
+}
+
+pub fn parse_refresh(token: &str) -> Option<RefreshParts<'_>> {
+    if !is_token_text(token) {
+        return None;
+    }
+    let mut parts = token.rsplitn(3, '.');
+    let secret = parts.next()?;
+    let generation = parts.next()?.parse().ok()?;
+    let grant_id = parts.next()?;
+    (!grant_id.is_empty() && !secret.is_empty()).then_some(RefreshParts {
+        grant_id,
+        generation,
+        secret,
+    })
+}
+
+/// Whether `secret` at `generation` is a genuine token of the chain whose current token
+/// (`current_generation`) hashes to `current_hash`: the steps it takes to get there, or
+/// `None` (not of this chain, from the future, or too old to check).
+pub fn steps_to_current(
+    chain_key: &str,
+    secret: &str,
+    generation: u64,
+    current_generation: u64,
+    current_hash: &str,
+) -> Option<u64> {
+    let steps = current_generation.checked_sub(generation)?;
+    if steps > MAX_DERIVATION_STEPS {
+        return None;
+    }
+    let mut s = secret.to_string();
+    for _ in 0..steps {
+        s = successor(chain_key, &s);
+    }
+    crate::token::opaque::matches_hash(&s, current_hash).then_some(steps)
+}
+
+/// How a presented refresh token relates to its grant's chain.
+pub enum Standing {
+    Current,
+    /// The previous token, rotated `since` seconds ago: a retry or a second tab.
+    Previous {
+        since: u64,
+    },
+    /// Older, or previous outside the grace window: reuse.
+    Retired,
+}
+
+/// Locates a presented token in its chain (`None`: not a token of this grant).
+pub fn standing(
+    chain_key: &str,
+    refresh_hash: &str,
+    generation: u64,
+    rotated_at: u64,
+    token: &RefreshParts<'_>,
+    now: u64,
+) -> Option<Standing> {
+    let steps = steps_to_current(
+        chain_key,
+        token.secret,
+        token.generation,
+        generation,
+        refresh_hash,
+    )?;
+    Some(match steps {
+        0 => Standing::Current,
+        1 => Standing::Previous {
+            since: now.saturating_sub(rotated_at),
+        },
+        _ => Standing::Retired,
+    })
+}
+
+/// A KV-backend grant id: creation second, then random bits (ties broken by them).
+pub fn kv_grant_id(now: u64, nonce: &str) -> String {
+    format!("{now:09x}{nonce}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::opaque::hash;
+
+    #[test]
+    fn refresh_tokens_round_trip_with_dotted_grant_ids() {
+        let t = refresh_token("abc.42", 7, "s3cret");
+        let p = parse_refresh(&t).unwrap();
+        assert_eq!(
+            (p.grant_id, p.generation, p.secret),
+            ("abc.42", 7, "s3cret")
+        );
+        assert!(parse_refresh("abc.x.s").is_none());
+        assert!(parse_refresh("nodots").is_none());
+        assert!(parse_refresh("a.1.s\"").is_none());
+        assert!(parse_refresh(&"a".repeat(300)).is_none());
+    }
+
+    #[test]
+    fn a_retired_token_is_recognised_by_deriving_forward() {
+        let s0 = "first";
+        let s1 = successor("k", s0);
+        let s2 = successor("k", &s1);
+        assert_eq!(steps_to_current("k", s0, 0, 2, &hash(&s2)), Some(2));
+        assert_eq!(steps_to_current("k", &s2, 2, 2, &hash(&s2)), Some(0));
+        assert_eq!(steps_to_current("other", s0, 0, 2, &hash(&s2)), None);
+        assert_eq!(steps_to_current("k", s0, 3, 2, &hash(&s2)), None);
+        assert_eq!(steps_to_current("k", "forged", 0, 2, &hash(&s2)), None);
+    }
+
+    #[test]
+    fn kv_grant_ids_sort_by_creation_second() {
+        assert!(kv_grant_id(1_800_000_000, "zzz") < kv_grant_id(1_800_000_001, "AAA"));
+    }
+}

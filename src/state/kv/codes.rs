@@ -1,0 +1,108 @@
+//! Codes on KV: issue (with consent), and redemption that creates the grant within the cap.
+
+use super::grants::{self, new_grant};
+use super::records::KvCode;
+use crate::model::Consent;
+use crate::oauth::grants::rules;
+use crate::state::{
+    ids, CodeConsent, CodeExchange, IssuedGrant, NewCode, Refusal, StateResult,
+    MAX_GRANTS_PER_CLIENT,
+};
+use crate::store::{get_json, keys, put_json, ttl_until, Store};
+use crate::token::opaque;
+
+pub async fn issue(
+    store: &impl Store,
+    code: NewCode,
+    consent: CodeConsent,
+) -> StateResult<Option<String>> {
+    let consent_key = keys::consent(&code.sub, &code.client_id);
+    let remembered = get_json::<Consent>(store, &consent_key).await?;
+    let consented = remembered.map(|c| c.scopes).unwrap_or_default();
+    match consent {
+        CodeConsent::Remembered => {
+            if !rules::covers(&consented, &code.scopes) {
+                return Ok(None);
+            }
+        }
+        CodeConsent::Approved { request_id, ttl } => {
+            // One code per consent form (within KV's window: two submissions in the same
+            // instant may both pass this check).
+            let answered = keys::answered_request(&request_id);
+            if store.get(&answered).await?.is_some() {
+                return Ok(None);
+            }
+            store
+                .put(&answered, "", Some(crate::oauth::session::FORM_TTL))
+                .await?;
+            let merged = rules::merged(&consented, &code.scopes);
+            if merged != consented {
+                let record = Consent {
+                    scopes: merged,
+                    granted_at: code.now,
+                };
+                put_json(store, &consent_key, &record, Some(ttl)).await?;
+            }
+        }
+    }
+    let record = KvCode {
+        grant_id: ids::kv_grant_id(code.now, &code.id_nonce),
+        sub: code.sub,
+        client_id: code.client_id,
+        redirect_uri: code.redirect_uri,
+        scopes: code.scopes,
+        code_challenge: code.code_challenge,
+        expires_at: code.expires_at,
+    };
+    let key = keys::code(&opaque::hash(&code.secret));
+    let ttl = ttl_until(record.expires_at, code.now);
+    put_json(store, &key, &record, Some(ttl)).await?;
+    Ok(Some(code.secret))
+}
+
+pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<IssuedGrant> {
+    if !ids::is_token_text(&x.code) {
+        return Err(Refusal::InvalidCode.into());
+    }
+    let code = get_json::<KvCode>(store, &keys::code(&opaque::hash(&x.code)))
+        .await?
+        .filter(|c| c.expires_at > x.now && c.client_id == x.client_id)
+        .ok_or(Refusal::InvalidCode)?;
+    // Used before: its grant exists or was revoked. Revoke what the first use issued.
+    let marker = store.get(&keys::grant_revoked(&code.grant_id)).await?;
+    if marker.is_some() || grants::read(store, &code.grant_id).await?.is_some() {
+        grants::revoke_by_id(store, &code.grant_id).await?;
+        return Err(Refusal::CodeReplayed.into());
+    }
+    if let Err(refusal) = rules::check_code_use(&code.redirect_uri, &code.code_challenge, &x) {
+        // Consumed: the marker makes any later use a replay.
+        grants::mark_revoked(store, &code.grant_id, x.refresh_ttl).await?;
+        return Err(refusal.into());
+    }
+    let consent = get_json::<Consent>(store, &keys::consent(&code.sub, &code.client_id)).await?;
+    if !consent.is_some_and(|c| rules::covers(&c.scopes, &code.scopes)) {
+        return Err(Refusal::ConsentWithdrawn.into());
+    }
+    let scopes = rules::still_allowed(&code.scopes, &x.allowed_scopes)?;
+    make_room(store, &code.sub, &code.client_id).await?;
+    let (grant, refresh_token) = new_grant(&code, scopes.clone(), &x);
+    grants::create(store, &grant, x.now).await?;
+    Ok(IssuedGrant {
+        grant: grant.view(),
+        refresh_token,
+        scopes,
+    })
+}
+
+/// Revokes the oldest of (`sub`, `client_id`)'s grants beyond the cap. The index keys sort
+/// by grant id, which is time-ordered: a total order.
+async fn make_room(store: &impl Store, sub: &str, client_id: &str) -> StateResult<()> {
+    let prefix = keys::user_grant(sub, client_id, "");
+    // The cap keeps this at most a few keys (a racing flow may add one or two).
+    let page = store.list(&prefix, None, 1000).await?;
+    let excess = (page.keys.len() + 1).saturating_sub(MAX_GRANTS_PER_CLIENT);
+    for key in page.keys.iter().take(excess) {
+        grants::revoke_by_id(store, &key[prefix.len()..]).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! What the KV backend keeps, under the keys of `store::keys` (see docs/storage.md).
+
+use crate::state::GrantView;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KvCode {
+    pub sub: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub code_challenge: String,
+    /// The grant this code creates; its `grant:` or `grant_revoked:` key existing means the
+    /// code was used (so redemption never rewrites the code's own key).
+    pub grant_id: String,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KvGrant {
+    pub grant_id: String,
+    pub client_id: String,
+    pub sub: String,
+    pub scopes: Vec<String>,
+    pub created_at: u64,
+    pub expires_at: u64,
+    /// Hash of the current refresh token, and its generation.
+    pub refresh_hash: String,
+    pub generation: u64,
+    /// When the current token replaced the previous one (for the reuse grace).
+    pub rotated_at: u64,
+    /// Key successive refresh secrets are derived with (`state::ids::successor`).
+    pub chain_key: String,
+    /// Until when the index keys (`user_grant:`, `client_grant:`) live; renewed when less
+    /// than half of the refresh lifetime is left, not at every refresh.
+    pub indexed_until: u64,
+}
+
+impl KvGrant {
+    pub fn view(&self) -> GrantView {
+        GrantView {
+            grant_id: self.grant_id.clone(),
+            client_id: self.client_id.clone(),
+            sub: self.sub.clone(),
+            scopes: self.scopes.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// The value of a `client_grant:` index key: enough to list a client's grants without
+/// reading each one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientGrantEntry {
+    pub sub: String,
+    pub scopes: Vec<String>,
+    pub created_at: u64,
+    pub expires_at: u64,
+}

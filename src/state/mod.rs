@@ -1,0 +1,348 @@
+//! Every state transition of the provider, named, behind one trait.
+//!
+//! Endpoints and `oauth/` never write codes, grants, refresh tokens, consents, throttles or
+//! sessions themselves: they call one operation of [`State`], which states its guarantee.
+//! The protocol rules (PKCE, redirect URI, scope narrowing) are pure functions in `oauth/`
+//! that both backends call inside their transition (fosite's split: the handler states the
+//! rule, the storage guarantees atomicity).
+//!
+//! Two backends (`STATE_BACKEND`):
+//! - [`durable`] (default): one Durable Object per user, SQLite inside; each operation is one
+//!   call to the user's object and runs there without an `await` between read and write, so
+//!   it is atomic against every other request for that user. Exactly once, at any concurrency.
+//! - [`kv`]: everything in Workers KV with TTLs (the original design). No compare-and-set:
+//!   `docs/consistency.md` gives, per operation, the window that remains.
+//!
+//! Clients, users, sessions and the access-token revocation list stay in KV on both: they are
+//! read-mostly, read everywhere, and edge APIs read the revocation list.
+
+pub mod durable;
+pub mod ids;
+pub mod kv;
+pub mod sessions;
+pub mod throttle;
+
+use crate::error::{ErrorCode, OAuthError};
+use serde::{Deserialize, Serialize};
+
+/// What a grant looks like to its readers (admin API, connected apps, token issuance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantView {
+    pub grant_id: String,
+    pub client_id: String,
+    pub sub: String,
+    pub scopes: Vec<String>,
+    pub created_at: u64,
+    pub expires_at: u64,
+}
+
+/// A new authorization code (RFC 6749 §4.1.2). `secret` is 256 random bits from the edge;
+/// the backend returns the code string the client receives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewCode {
+    pub sub: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub code_challenge: String,
+    pub secret: String,
+    /// Random bits for the grant id the code will create (KV backend).
+    pub id_nonce: String,
+    pub now: u64,
+    pub expires_at: u64,
+}
+
+/// Why a code may be issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum CodeConsent {
+    /// The user approved `scopes` on the consent page for authorization request
+    /// `request_id`: merge them into the remembered consent (kept `ttl` seconds) and issue,
+    /// once per request id.
+    Approved { request_id: String, ttl: u64 },
+    /// No page was shown: issue only if the remembered consent covers the code's scopes.
+    Remembered,
+}
+
+/// A code redemption (RFC 6749 §4.1.3) with what the token endpoint received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeExchange {
+    pub code: String,
+    pub client_id: String,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: String,
+    /// Scopes the client may still have (its registration ∩ the catalog), in catalog order.
+    pub allowed_scopes: Vec<String>,
+    /// The first refresh token's secret and the grant's chain key (successors are derived
+    /// from it, see [`ids::successor`]); 256 random bits each, from the edge.
+    pub refresh_secret: String,
+    pub chain_key: String,
+    /// Random bits for a grant id (KV backend).
+    pub id_nonce: String,
+    pub refresh_ttl: u64,
+    pub now: u64,
+}
+
+/// A refresh (RFC 6749 §6) with what the token endpoint received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRotation {
+    pub refresh_token: String,
+    pub client_id: String,
+    /// The `scope` parameter, parsed; `None` when absent.
+    pub requested_scopes: Option<Vec<String>>,
+    pub allowed_scopes: Vec<String>,
+    /// `REFRESH_REUSE_GRACE`: seconds in which a rotated token returns the same successor.
+    pub grace: u64,
+    pub refresh_ttl: u64,
+    pub now: u64,
+}
+
+/// A grant with its (new or repeated) refresh token, and the scopes for the access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedGrant {
+    pub grant: GrantView,
+    pub refresh_token: String,
+    pub scopes: Vec<String>,
+}
+
+/// A page of a listing; `cursor` is set when more follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
+pub const MAX_PAGE: usize = 100;
+
+/// Most live grants one user may have with one client (one per device or browser). The
+/// oldest is revoked to make room; "oldest" is a total order (creation sequence).
+pub const MAX_GRANTS_PER_CLIENT: usize = 10;
+
+/// A request the protocol refuses. Each maps to one RFC 6749 error in one place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    InvalidCode,
+    /// Second redemption: what the first one issued is revoked (RFC 6749 §4.1.2).
+    CodeReplayed,
+    RedirectUriMismatch,
+    InvalidVerifier,
+    ConsentWithdrawn,
+    NoScopeLeft,
+    InvalidRefreshToken,
+    /// A rotated refresh token came back: the grant is revoked (RFC 9700 §4.14.2).
+    RefreshReused,
+    /// The refresh asked for a scope that was not granted (RFC 6749 §6).
+    ScopeNotGranted(String),
+    ScopeMalformed(String),
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StateError {
+    Refused(Refusal),
+    /// The deciding storage could not be reached; nothing was written.
+    Unavailable(String),
+    /// Storage failed (private detail for the log).
+    Failed(String),
+}
+
+impl From<Refusal> for StateError {
+    fn from(r: Refusal) -> StateError {
+        StateError::Refused(r)
+    }
+}
+
+impl From<crate::store::StoreError> for StateError {
+    fn from(e: crate::store::StoreError) -> StateError {
+        StateError::Failed(e.0)
+    }
+}
+
+impl From<OAuthError> for StateError {
+    fn from(e: OAuthError) -> StateError {
+        StateError::Failed(e.debug.unwrap_or(e.description))
+    }
+}
+
+impl From<StateError> for OAuthError {
+    fn from(e: StateError) -> OAuthError {
+        match e {
+            StateError::Refused(r) => r.into(),
+            StateError::Unavailable(detail) => OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "The authorization server is briefly unavailable; nothing was changed, retry",
+            )
+            .with_debug(detail),
+            StateError::Failed(detail) => OAuthError::server(detail),
+        }
+    }
+}
+
+impl From<Refusal> for OAuthError {
+    fn from(r: Refusal) -> OAuthError {
+        let grant = OAuthError::invalid_grant;
+        match r {
+            Refusal::InvalidCode => grant("Invalid or expired authorization code"),
+            Refusal::CodeReplayed => {
+                grant("Authorization code was already used; the tokens issued for it are revoked")
+            }
+            Refusal::RedirectUriMismatch => {
+                grant("redirect_uri does not match the authorization request")
+            }
+            Refusal::InvalidVerifier => grant("Invalid code_verifier"),
+            Refusal::ConsentWithdrawn => grant("The user withdrew consent for this client"),
+            Refusal::NoScopeLeft => {
+                grant("None of the granted scopes is still allowed for this client")
+            }
+            Refusal::InvalidRefreshToken => grant("Invalid or expired refresh token"),
+            Refusal::RefreshReused => grant("Refresh token was already used; the grant is revoked"),
+            Refusal::ScopeNotGranted(s) => OAuthError::invalid_scope(format!(
+                "scope {s} was not granted; a refresh may only narrow the scope"
+            )),
+            Refusal::ScopeMalformed(m) => OAuthError::invalid_scope(m),
+        }
+    }
+}
+
+pub type StateResult<T> = Result<T, StateError>;
+
+/// The named transitions. Each doc states the guarantee on the default (durable) backend;
+/// `docs/consistency.md` adds the KV backend's window.
+#[allow(async_fn_in_trait)]
+pub trait State {
+    /// Issues an authorization code. `Approved`: merges the approved scopes into the
+    /// remembered consent and issues, atomically; a request id is honoured once (a form
+    /// submitted twice yields one code, `None` the second time). `Remembered`: issues only if
+    /// the remembered consent covers the scopes (`None` otherwise: show the page). Parallel
+    /// approvals for one user and client all merge; none is lost.
+    async fn issue_code(&self, code: NewCode, consent: CodeConsent) -> StateResult<Option<String>>;
+
+    /// Redeems a code: exactly once at any concurrency. A second redemption is refused and
+    /// revokes the grant the first created. A wrong `redirect_uri` or `code_verifier`
+    /// consumes the code. Refused if the remembered consent no longer covers the code's
+    /// scopes. Creates the grant within the cap: at most [`MAX_GRANTS_PER_CLIENT`] live grants
+    /// per user and client, the oldest revoked first.
+    async fn exchange_code(&self, exchange: CodeExchange) -> StateResult<IssuedGrant>;
+
+    /// Rotates a refresh token: each token yields at most one successor, at any concurrency.
+    /// A rotated token presented again revokes the grant, except within `grace` seconds while
+    /// its successor is still current: then the same successor is returned again. A refused
+    /// refresh (wider scope, client without the scopes) changes nothing.
+    async fn rotate_refresh(&self, rotation: RefreshRotation) -> StateResult<IssuedGrant>;
+
+    /// The grant a current (not rotated) refresh token belongs to, for introspection.
+    async fn find_refresh(&self, refresh_token: &str, now: u64) -> StateResult<Option<GrantView>>;
+
+    /// RFC 7009 for a refresh token of `client_id`: revokes its whole grant. `false` when the
+    /// token is unknown or another client's (nothing changes). Once this has answered, no
+    /// refresh of that grant succeeds, including refreshes already in flight.
+    async fn revoke_refresh_token(&self, refresh_token: &str, client_id: &str)
+        -> StateResult<bool>;
+
+    /// Whether the grant an access token names (`sub`, `gid` claims) is still live.
+    async fn grant_is_live(&self, sub: &str, grant_id: &str, now: u64) -> StateResult<bool>;
+
+    async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>>;
+
+    /// Revokes one grant; `false` when unknown. Same guarantee as `revoke_refresh_token`.
+    async fn revoke_grant(&self, grant_id: &str) -> StateResult<bool>;
+
+    /// Revokes every grant `sub` gave `client_id` (all clients when `None`) and withdraws the
+    /// matching remembered consent, in one step: a code issued before it is refused after.
+    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize>;
+
+    /// A user's live grants, oldest first, a page at a time.
+    async fn list_user_grants(
+        &self,
+        sub: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<Page<GrantView>>;
+
+    /// A client's grants, a page at a time (read from KV on both backends).
+    async fn list_client_grants(
+        &self,
+        client_id: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<Page<GrantView>>;
+
+    /// Counts a sign-in attempt against `account` before the password is checked; `false`
+    /// when the account already used its attempts in this window (do not evaluate). At most
+    /// [`throttle::MAX_ACCOUNT_ATTEMPTS`] are evaluated per window, at any concurrency.
+    async fn count_sign_in_attempt(&self, account: &str, now: u64) -> StateResult<bool>;
+
+    /// A successful sign-in clears the account's count.
+    async fn clear_sign_in_attempts(&self, account: &str, now: u64) -> StateResult<()>;
+}
+
+/// Runs `$body` with `$s` bound to whichever backend `$backend` holds.
+macro_rules! with_backend {
+    ($backend:expr, $s:ident => $body:expr) => {
+        match $backend {
+            Backend::Kv($s) => $body,
+            Backend::Durable($s) => $body,
+        }
+    };
+}
+
+/// The configured backend, as one value endpoints hold.
+pub enum Backend<'a, S: crate::store::Store> {
+    Kv(kv::KvState<'a, S>),
+    Durable(durable::DurableState<'a, S>),
+}
+
+impl<S: crate::store::Store> State for Backend<'_, S> {
+    async fn issue_code(&self, code: NewCode, consent: CodeConsent) -> StateResult<Option<String>> {
+        with_backend!(self, s => s.issue_code(code, consent).await)
+    }
+    async fn exchange_code(&self, exchange: CodeExchange) -> StateResult<IssuedGrant> {
+        with_backend!(self, s => s.exchange_code(exchange).await)
+    }
+    async fn rotate_refresh(&self, rotation: RefreshRotation) -> StateResult<IssuedGrant> {
+        with_backend!(self, s => s.rotate_refresh(rotation).await)
+    }
+    async fn find_refresh(&self, token: &str, now: u64) -> StateResult<Option<GrantView>> {
+        with_backend!(self, s => s.find_refresh(token, now).await)
+    }
+    async fn revoke_refresh_token(&self, token: &str, client_id: &str) -> StateResult<bool> {
+        with_backend!(self, s => s.revoke_refresh_token(token, client_id).await)
+    }
+    async fn grant_is_live(&self, sub: &str, grant_id: &str, now: u64) -> StateResult<bool> {
+        with_backend!(self, s => s.grant_is_live(sub, grant_id, now).await)
+    }
+    async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>> {
+        with_backend!(self, s => s.get_grant(grant_id, now).await)
+    }
+    async fn revoke_grant(&self, grant_id: &str) -> StateResult<bool> {
+        with_backend!(self, s => s.revoke_grant(grant_id).await)
+    }
+    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize> {
+        with_backend!(self, s => s.revoke_user(sub, client_id).await)
+    }
+    async fn list_user_grants(
+        &self,
+        sub: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<Page<GrantView>> {
+        with_backend!(self, s => s.list_user_grants(sub, cursor, limit, now).await)
+    }
+    async fn list_client_grants(
+        &self,
+        client_id: &str,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<Page<GrantView>> {
+        with_backend!(self, s => s.list_client_grants(client_id, cursor, limit, now).await)
+    }
+    async fn count_sign_in_attempt(&self, account: &str, now: u64) -> StateResult<bool> {
+        with_backend!(self, s => s.count_sign_in_attempt(account, now).await)
+    }
+    async fn clear_sign_in_attempts(&self, account: &str, now: u64) -> StateResult<()> {
+        with_backend!(self, s => s.clear_sign_in_attempts(account, now).await)
+    }
+}

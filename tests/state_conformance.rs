@@ -1,0 +1,462 @@
+//! One conformance suite for the state seam (`edge_oauth::state::State`), run natively
+//! against both backends: KV (on the faithful `MemoryStore`) and the per-user Durable Object
+//! logic (on SQLite in memory, calls serialised as over the Worker's stub). Each case is the
+//! sequential contract both must keep; concurrency is tested against the built Worker
+//! (tests/e2e_concurrency.rs).
+
+use edge_oauth::oauth::pkce;
+use edge_oauth::state::durable::native::NativeObjects;
+use edge_oauth::state::durable::DurableState;
+use edge_oauth::state::kv::KvState;
+use edge_oauth::state::*;
+use edge_oauth::store::MemoryStore;
+use futures_executor::block_on;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K9QD3x6YyRzlQfmFdKZqV7fz3o0aZ1";
+const REDIRECT: &str = "https://app.example/cb";
+const DAY: u64 = 86_400;
+
+struct Fixture {
+    store: MemoryStore,
+    objects: NativeObjects,
+    n: std::cell::Cell<u64>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            store: MemoryStore::new(1_800_000_000),
+            objects: NativeObjects::new(),
+            n: std::cell::Cell::new(0),
+        }
+    }
+    fn now(&self) -> u64 {
+        self.store.now()
+    }
+    /// Moves time on by a second, as consecutive requests on KV must (one write per key
+    /// per second).
+    fn tick(&self) {
+        self.store.advance(1);
+    }
+    fn unique(&self, tag: &str) -> String {
+        self.n.set(self.n.get() + 1);
+        format!("{tag}{:040}", self.n.get())
+    }
+}
+
+fn scopes(s: &[&str]) -> Vec<String> {
+    s.iter().map(|x| x.to_string()).collect()
+}
+
+fn new_code(f: &Fixture, sub: &str, client: &str, wanted: &[&str]) -> NewCode {
+    NewCode {
+        sub: sub.into(),
+        client_id: client.into(),
+        redirect_uri: REDIRECT.into(),
+        scopes: scopes(wanted),
+        code_challenge: pkce::challenge_for(VERIFIER),
+        secret: f.unique("secret"),
+        id_nonce: f.unique("n")[30..].to_string(),
+        now: f.now(),
+        expires_at: f.now() + 60,
+    }
+}
+
+fn approved(f: &Fixture) -> CodeConsent {
+    CodeConsent::Approved {
+        request_id: f.unique("req"),
+        ttl: 30 * DAY,
+    }
+}
+
+fn exchange(f: &Fixture, code: &str, client: &str, verifier: &str) -> CodeExchange {
+    CodeExchange {
+        code: code.into(),
+        client_id: client.into(),
+        redirect_uri: Some(REDIRECT.into()),
+        code_verifier: verifier.into(),
+        allowed_scopes: scopes(&["read", "write", "admin"]),
+        refresh_secret: f.unique("rt"),
+        chain_key: f.unique("ck"),
+        id_nonce: f.unique("n")[30..].to_string(),
+        refresh_ttl: 30 * DAY,
+        now: f.now(),
+    }
+}
+
+fn rotation(f: &Fixture, token: &str, client: &str, grace: u64) -> RefreshRotation {
+    RefreshRotation {
+        refresh_token: token.into(),
+        client_id: client.into(),
+        requested_scopes: None,
+        allowed_scopes: scopes(&["read", "write", "admin"]),
+        grace,
+        refresh_ttl: 30 * DAY,
+        now: f.now(),
+    }
+}
+
+fn refused<T: std::fmt::Debug>(r: StateResult<T>) -> Refusal {
+    match r {
+        Err(StateError::Refused(refusal)) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A user approves `client` and the client redeems the code: the issued grant.
+fn grant(s: &impl State, f: &Fixture, sub: &str, client: &str) -> IssuedGrant {
+    let code = block_on(s.issue_code(new_code(f, sub, client, &["read"]), approved(f)))
+        .unwrap()
+        .expect("approved code");
+    f.tick();
+    let issued = block_on(s.exchange_code(exchange(f, &code, client, VERIFIER))).unwrap();
+    f.tick();
+    issued
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod kv {
+            $(#[test] fn $name() { let f = super::Fixture::new(); super::$name(&edge_oauth::state::kv::KvState::new(&f.store), &f); })*
+        }
+        mod durable {
+            $(#[test] fn $name() { let f = super::Fixture::new(); super::$name(&super::durable(&f), &f); })*
+        }
+    };
+}
+
+fn durable(f: &Fixture) -> DurableState<'_, MemoryStore> {
+    DurableState {
+        store: &f.store,
+        objects: &f.objects,
+    }
+}
+
+#[allow(dead_code)]
+fn kv(f: &Fixture) -> KvState<'_, MemoryStore> {
+    KvState::new(&f.store)
+}
+
+conformance!(
+    a_code_redeems_once_and_a_replay_revokes_what_it_issued,
+    a_wrong_verifier_or_redirect_uri_consumes_the_code,
+    an_expired_or_other_clients_code_is_refused_and_left_alone,
+    remembered_consent_issues_only_within_what_was_approved,
+    approvals_merge_into_the_remembered_consent,
+    withdrawing_consent_refuses_a_code_issued_before,
+    rotation_yields_one_successor_and_reuse_revokes_the_grant,
+    within_the_grace_the_previous_token_gets_the_same_successor,
+    a_refused_refresh_does_not_rotate,
+    introspection_sees_only_the_current_refresh_token,
+    revoking_a_refresh_token_ends_the_grant_for_its_client_only,
+    the_grant_cap_evicts_the_oldest_by_a_total_order,
+    grants_list_a_page_at_a_time,
+    revoking_a_user_ends_their_grants_and_consents,
+    sign_in_attempts_are_counted_up_to_the_limit,
+    lifetimes_end_codes_and_refresh_tokens,
+);
+
+fn a_code_redeems_once_and_a_replay_revokes_what_it_issued(s: &impl State, f: &Fixture) {
+    let code = block_on(s.issue_code(new_code(f, "alice", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let first = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).unwrap();
+    assert_eq!(first.grant.sub, "alice");
+    assert_eq!(first.scopes, scopes(&["read"]));
+    f.tick();
+    let again = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
+    assert_eq!(refused(again), Refusal::CodeReplayed);
+    assert!(!block_on(s.grant_is_live("alice", &first.grant.grant_id, f.now())).unwrap());
+    f.tick();
+    let rotate = block_on(s.rotate_refresh(rotation(f, &first.refresh_token, "app", 0)));
+    assert_eq!(refused(rotate), Refusal::InvalidRefreshToken);
+}
+
+fn a_wrong_verifier_or_redirect_uri_consumes_the_code(s: &impl State, f: &Fixture) {
+    for wrong_redirect in [false, true] {
+        let code = block_on(s.issue_code(new_code(f, "bob", "app", &["read"]), approved(f)))
+            .unwrap()
+            .unwrap();
+        f.tick();
+        let mut bad = exchange(
+            f,
+            &code,
+            "app",
+            "wrong-verifier-wrong-verifier-wrong-verifier-0",
+        );
+        if wrong_redirect {
+            bad = exchange(f, &code, "app", VERIFIER);
+            bad.redirect_uri = Some("https://app.example/other".into());
+        }
+        let expected = if wrong_redirect {
+            Refusal::RedirectUriMismatch
+        } else {
+            Refusal::InvalidVerifier
+        };
+        assert_eq!(refused(block_on(s.exchange_code(bad))), expected);
+        f.tick();
+        let retry = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
+        assert_eq!(refused(retry), Refusal::CodeReplayed);
+        f.tick();
+    }
+}
+
+fn an_expired_or_other_clients_code_is_refused_and_left_alone(s: &impl State, f: &Fixture) {
+    let code = block_on(s.issue_code(new_code(f, "carol", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let other = block_on(s.exchange_code(exchange(f, &code, "intruder", VERIFIER)));
+    assert_eq!(refused(other), Refusal::InvalidCode);
+    let garbage = block_on(s.exchange_code(exchange(f, "not-a-code", "app", VERIFIER)));
+    assert_eq!(refused(garbage), Refusal::InvalidCode);
+    // The rightful client still redeems it: the intruder changed nothing.
+    assert!(block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).is_ok());
+    let late = block_on(s.issue_code(new_code(f, "carol", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.store.advance(61);
+    let expired = block_on(s.exchange_code(exchange(f, &late, "app", VERIFIER)));
+    assert_eq!(refused(expired), Refusal::InvalidCode);
+}
+
+fn remembered_consent_issues_only_within_what_was_approved(s: &impl State, f: &Fixture) {
+    let remembered = || CodeConsent::Remembered;
+    let none = block_on(s.issue_code(new_code(f, "dan", "app", &["read"]), remembered()));
+    assert_eq!(none.unwrap(), None);
+    block_on(s.issue_code(new_code(f, "dan", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let within = block_on(s.issue_code(new_code(f, "dan", "app", &["read"]), remembered()));
+    assert!(within.unwrap().is_some());
+    let wider = block_on(s.issue_code(new_code(f, "dan", "app", &["read", "write"]), remembered()));
+    assert_eq!(wider.unwrap(), None);
+    let other_client = block_on(s.issue_code(new_code(f, "dan", "other", &["read"]), remembered()));
+    assert_eq!(other_client.unwrap(), None);
+}
+
+fn approvals_merge_into_the_remembered_consent(s: &impl State, f: &Fixture) {
+    let a = block_on(s.issue_code(new_code(f, "eve", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let b = block_on(s.issue_code(new_code(f, "eve", "app", &["write"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let both = new_code(f, "eve", "app", &["read", "write"]);
+    assert!(block_on(s.issue_code(both, CodeConsent::Remembered))
+        .unwrap()
+        .is_some());
+    // Both earlier codes are still covered by the merged consent.
+    for code in [a, b] {
+        assert!(block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).is_ok());
+        f.tick();
+    }
+}
+
+fn withdrawing_consent_refuses_a_code_issued_before(s: &impl State, f: &Fixture) {
+    let code = block_on(s.issue_code(new_code(f, "fay", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    block_on(s.revoke_user("fay", Some("app"))).unwrap();
+    f.tick();
+    let after = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
+    assert_eq!(refused(after), Refusal::ConsentWithdrawn);
+}
+
+fn rotation_yields_one_successor_and_reuse_revokes_the_grant(s: &impl State, f: &Fixture) {
+    let issued = grant(s, f, "gus", "app");
+    let next = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0))).unwrap();
+    assert_ne!(next.refresh_token, issued.refresh_token);
+    assert_eq!(next.grant.grant_id, issued.grant.grant_id);
+    f.tick();
+    let third = block_on(s.rotate_refresh(rotation(f, &next.refresh_token, "app", 0))).unwrap();
+    f.tick();
+    // Two generations back is recognised as reuse too.
+    let reuse = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0)));
+    assert_eq!(refused(reuse), Refusal::RefreshReused);
+    f.tick();
+    let current = block_on(s.rotate_refresh(rotation(f, &third.refresh_token, "app", 0)));
+    assert_eq!(refused(current), Refusal::InvalidRefreshToken);
+    assert!(!block_on(s.grant_is_live("gus", &issued.grant.grant_id, f.now())).unwrap());
+}
+
+fn within_the_grace_the_previous_token_gets_the_same_successor(s: &impl State, f: &Fixture) {
+    let issued = grant(s, f, "hal", "app");
+    let next = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 30))).unwrap();
+    f.tick();
+    let retry = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 30))).unwrap();
+    assert_eq!(retry.refresh_token, next.refresh_token);
+    f.tick();
+    // One chain: the successor still rotates normally.
+    let after = block_on(s.rotate_refresh(rotation(f, &next.refresh_token, "app", 30))).unwrap();
+    f.store.advance(31);
+    let late = block_on(s.rotate_refresh(rotation(f, &next.refresh_token, "app", 30)));
+    assert_eq!(refused(late), Refusal::RefreshReused);
+    f.tick();
+    let dead = block_on(s.rotate_refresh(rotation(f, &after.refresh_token, "app", 30)));
+    assert_eq!(refused(dead), Refusal::InvalidRefreshToken);
+}
+
+fn a_refused_refresh_does_not_rotate(s: &impl State, f: &Fixture) {
+    let issued = grant(s, f, "ida", "app");
+    let mut wider = rotation(f, &issued.refresh_token, "app", 0);
+    wider.requested_scopes = Some(scopes(&["read", "admin"]));
+    assert_eq!(
+        refused(block_on(s.rotate_refresh(wider))),
+        Refusal::ScopeNotGranted("admin".into())
+    );
+    let mut lost = rotation(f, &issued.refresh_token, "app", 0);
+    lost.allowed_scopes = scopes(&["write"]);
+    assert_eq!(
+        refused(block_on(s.rotate_refresh(lost))),
+        Refusal::NoScopeLeft
+    );
+    let other = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "other", 0)));
+    assert_eq!(refused(other), Refusal::InvalidRefreshToken);
+    let mut narrow = rotation(f, &issued.refresh_token, "app", 0);
+    narrow.requested_scopes = Some(scopes(&["read"]));
+    assert!(block_on(s.rotate_refresh(narrow)).is_ok());
+}
+
+fn introspection_sees_only_the_current_refresh_token(s: &impl State, f: &Fixture) {
+    let issued = grant(s, f, "jay", "app");
+    let found = block_on(s.find_refresh(&issued.refresh_token, f.now())).unwrap();
+    assert_eq!(found.unwrap().grant_id, issued.grant.grant_id);
+    block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0))).unwrap();
+    assert_eq!(
+        block_on(s.find_refresh(&issued.refresh_token, f.now())).unwrap(),
+        None
+    );
+    assert_eq!(block_on(s.find_refresh("junk", f.now())).unwrap(), None);
+}
+
+fn revoking_a_refresh_token_ends_the_grant_for_its_client_only(s: &impl State, f: &Fixture) {
+    let issued = grant(s, f, "kim", "app");
+    assert!(!block_on(s.revoke_refresh_token(&issued.refresh_token, "other")).unwrap());
+    assert!(!block_on(s.revoke_refresh_token("a.1.forged", "app")).unwrap());
+    assert!(block_on(s.grant_is_live("kim", &issued.grant.grant_id, f.now())).unwrap());
+    assert!(block_on(s.revoke_refresh_token(&issued.refresh_token, "app")).unwrap());
+    f.tick();
+    let after = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0)));
+    assert_eq!(refused(after), Refusal::InvalidRefreshToken);
+    assert!(!block_on(s.grant_is_live("kim", &issued.grant.grant_id, f.now())).unwrap());
+}
+
+fn the_grant_cap_evicts_the_oldest_by_a_total_order(s: &impl State, f: &Fixture) {
+    let mut ids = Vec::new();
+    for _ in 0..MAX_GRANTS_PER_CLIENT + 2 {
+        ids.push(grant(s, f, "lee", "app").grant.grant_id);
+    }
+    let page = block_on(s.list_user_grants("lee", None, 100, f.now())).unwrap();
+    let live: Vec<String> = page.items.iter().map(|g| g.grant_id.clone()).collect();
+    assert_eq!(live, ids[2..].to_vec(), "the two oldest were evicted");
+    let other = grant(s, f, "lee", "other");
+    assert!(block_on(s.grant_is_live("lee", &other.grant.grant_id, f.now())).unwrap());
+}
+
+fn grants_list_a_page_at_a_time(s: &impl State, f: &Fixture) {
+    let mut ids = Vec::new();
+    for client in ["c1", "c2", "c3", "c4", "c5"] {
+        ids.push(grant(s, f, "mo", client).grant.grant_id);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let page = block_on(s.list_user_grants("mo", cursor.as_deref(), 2, f.now())).unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|g| g.grant_id));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids);
+    let by_client = block_on(s.list_client_grants("c3", None, 10, f.now())).unwrap();
+    assert_eq!(by_client.items.len(), 1);
+    assert_eq!(by_client.items[0].sub, "mo");
+    let one = block_on(s.get_grant(&ids[0], f.now())).unwrap().unwrap();
+    assert_eq!(one.sub, "mo");
+    assert!(block_on(s.revoke_grant(&ids[0])).unwrap());
+    assert_eq!(block_on(s.get_grant(&ids[0], f.now())).unwrap(), None);
+    assert!(!block_on(s.revoke_grant("no-such-grant")).unwrap());
+}
+
+fn revoking_a_user_ends_their_grants_and_consents(s: &impl State, f: &Fixture) {
+    let a = grant(s, f, "ned", "app");
+    let b = grant(s, f, "ned", "other");
+    let bystander = grant(s, f, "ola", "app");
+    assert_eq!(block_on(s.revoke_user("ned", None)).unwrap(), 2);
+    for g in [&a, &b] {
+        assert!(!block_on(s.grant_is_live("ned", &g.grant.grant_id, f.now())).unwrap());
+    }
+    assert!(block_on(s.grant_is_live("ola", &bystander.grant.grant_id, f.now())).unwrap());
+    let remembered = block_on(s.issue_code(
+        new_code(f, "ned", "app", &["read"]),
+        CodeConsent::Remembered,
+    ));
+    assert_eq!(remembered.unwrap(), None, "consent withdrawn too");
+}
+
+fn sign_in_attempts_are_counted_up_to_the_limit(s: &impl State, f: &Fixture) {
+    for i in 0..throttle::MAX_ACCOUNT_ATTEMPTS {
+        assert!(
+            block_on(s.count_sign_in_attempt("acct", f.now())).unwrap(),
+            "attempt {i}"
+        );
+    }
+    assert!(!block_on(s.count_sign_in_attempt("acct", f.now())).unwrap());
+    assert!(block_on(s.count_sign_in_attempt("other", f.now())).unwrap());
+    block_on(s.clear_sign_in_attempts("acct", f.now())).unwrap();
+    f.tick();
+    assert!(block_on(s.count_sign_in_attempt("acct", f.now())).unwrap());
+}
+
+fn lifetimes_end_codes_and_refresh_tokens(s: &impl State, f: &Fixture) {
+    let issued = grant(s, f, "pam", "app");
+    f.store.advance(30 * DAY + 1);
+    let late = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0)));
+    assert_eq!(refused(late), Refusal::InvalidRefreshToken);
+    assert!(!block_on(s.grant_is_live("pam", &issued.grant.grant_id, f.now())).unwrap());
+}
+
+#[test]
+fn an_unreachable_object_is_unavailable_and_changes_nothing() {
+    let f = Fixture::new();
+    let s = durable(&f);
+    let issued = grant(&s, &f, "quin", "app");
+    f.objects.set_unavailable(true);
+    let r = block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0)));
+    assert!(matches!(r, Err(StateError::Unavailable(_))), "{r:?}");
+    f.objects.set_unavailable(false);
+    assert!(block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0))).is_ok());
+}
+
+#[test]
+fn a_consent_form_answered_twice_yields_one_code_on_the_durable_backend() {
+    let f = Fixture::new();
+    let s = durable(&f);
+    let consent = approved(&f);
+    let first = block_on(s.issue_code(new_code(&f, "rae", "app", &["read"]), consent.clone()));
+    let second = block_on(s.issue_code(new_code(&f, "rae", "app", &["read"]), consent));
+    assert!(first.unwrap().is_some());
+    assert_eq!(second.unwrap(), None);
+}
+
+#[test]
+fn a_flow_costs_one_object_call_per_state_change_on_the_durable_backend() {
+    let f = Fixture::new();
+    let s = durable(&f);
+    let before = f.objects.calls();
+    let issued = grant(&s, &f, "sam", "app");
+    block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0))).unwrap();
+    assert_eq!(f.objects.calls() - before, 3, "issue, exchange, rotate");
+    let (_, writes, _) = f.store.op_counts();
+    assert_eq!(writes, 1, "one KV write: the client's grant index entry");
+}
