@@ -75,7 +75,8 @@ impl<'t, T: Transport> Browser<'t, T> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .borrow()
             .iter()
