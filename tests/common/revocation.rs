@@ -3,7 +3,7 @@
 
 use super::browser::{Browser, Http};
 use super::http::{post_form, Reply};
-use super::race::{tokens, App, Person};
+use super::race::{all_at_once, tokens, App, Person};
 use super::worker::Worker;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
@@ -47,25 +47,39 @@ pub fn refresh_loop(
     log
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn send_revocation(
-    w: &Worker,
-    app: &App,
-    b: &Browser<Http>,
-    p: &Person,
-    how: Revocation,
-    csrf: &str,
-    grant_id: &str,
-    latest: &Mutex<(String, String)>,
-) -> Reply {
-    match how {
+/// What the revocation needs to know about the user, the client and their grants.
+pub struct Target<'a> {
+    pub w: &'a Worker,
+    pub app: &'a App,
+    pub person: &'a Person,
+    /// The user's browser, signed in; `csrf` is its session's form token.
+    pub browser: &'a Browser<'a, Http>,
+    pub csrf: &'a str,
+    pub grant_ids: &'a [String],
+    /// Each grant's latest (access token, refresh token), as its refresh loop holds them.
+    pub latest: &'a [Mutex<(String, String)>],
+}
+
+/// Takes `how`; per-grant paths (RFC 7009, admin delete grant) end every grant at once, one
+/// request each. Returns the answers.
+pub fn send_revocation(t: &Target, how: Revocation) -> Vec<Reply> {
+    let (w, app, b, csrf) = (t.w, t.app, t.browser, t.csrf);
+    let one = match how {
         Revocation::Rfc7009 => {
-            // Whatever the client holds right now, though it may be rotating it at this very
-            // moment: a refresh token of the grant, rotated or not, names the grant to revoke
-            // (RFC 7009 §2.1), otherwise the rotation in flight would keep the grant alive.
-            let rt = latest.lock().unwrap().1.clone();
-            let hint = ("token_type_hint", "refresh_token");
-            app.post(w, "/api/oauth/revoke", &[("token", &rt), hint])
+            return all_at_once(t.latest.len(), |i| {
+                // Whatever the client holds right now, though it may be rotating it at this
+                // very moment: a refresh token of the grant, rotated or not, names the grant to
+                // revoke (RFC 7009 §2.1), else the rotation in flight would keep it alive.
+                let rt = t.latest[i].lock().unwrap().1.clone();
+                let hint = ("token_type_hint", "refresh_token");
+                app.post(w, "/api/oauth/revoke", &[("token", &rt), hint])
+            });
+        }
+        Revocation::DeleteGrant => {
+            return all_at_once(t.grant_ids.len(), |i| {
+                let path = format!("/api/admin/grants/{}", t.grant_ids[i]);
+                w.admin("DELETE", &path, None)
+            })
         }
         Revocation::ConnectedApps => b.post_form(
             "/account/apps/revoke",
@@ -78,16 +92,27 @@ pub fn send_revocation(
         Revocation::PlatformLogout => post_form(
             &w.url("/api/oauth/logout"),
             &[("Authorization", &w.admin_auth())],
-            &[("sub", &p.sub), ("revoke", "all")],
+            &[("sub", &t.person.sub), ("revoke", "all")],
         ),
-        Revocation::DeleteUser => w.admin("DELETE", &format!("/api/admin/users/{}", p.sub), None),
-        Revocation::DeleteClient => w.admin(
-            "DELETE",
-            &format!("/api/admin/clients/{}", app.client_id),
-            None,
-        ),
-        Revocation::DeleteGrant => {
-            w.admin("DELETE", &format!("/api/admin/grants/{grant_id}"), None)
+        Revocation::DeleteUser => {
+            let path = format!("/api/admin/users/{}", t.person.sub);
+            w.admin("DELETE", &path, None)
+        }
+        Revocation::DeleteClient => {
+            let path = format!("/api/admin/clients/{}", app.client_id);
+            w.admin("DELETE", &path, None)
+        }
+    };
+    vec![one]
+}
+
+impl Revocation {
+    /// The success status of each path.
+    pub fn success(self) -> u16 {
+        match self {
+            Revocation::ConnectedApps => 303,
+            Revocation::Rfc7009 | Revocation::BrowserLogout | Revocation::PlatformLogout => 200,
+            Revocation::DeleteUser | Revocation::DeleteClient | Revocation::DeleteGrant => 204,
         }
     }
 }
