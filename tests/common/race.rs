@@ -160,6 +160,19 @@ impl App {
     }
 }
 
+/// A browser of its own client address (`CF-Connecting-IP`, an IPv6 documentation address,
+/// RFC 3849): in production every user arrives from their own address, while here all come
+/// from 127.0.0.1, and the per-address sign-in throttle must not mix up separate tests.
+pub fn browser(w: &Worker) -> Browser<'static, Http> {
+    Browser::new(&Http, &w.url).with_header("CF-Connecting-IP", &address())
+}
+
+/// A fresh client address per call.
+pub fn address() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("2001:db8::{:x}", N.fetch_add(1, Ordering::Relaxed) + 1)
+}
+
 /// A built-in account, unique within the Worker.
 pub struct Person {
     pub email: String,
