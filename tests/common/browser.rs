@@ -56,6 +56,8 @@ pub struct Browser<'t, T: Transport> {
     /// Base URL relative paths are resolved against.
     base: String,
     cookies: RefCell<Vec<(String, String)>>,
+    /// Sent with every request besides `Cookie` (e.g. the client address a proxy would add).
+    extra_headers: Vec<(String, String)>,
 }
 
 impl<'t, T: Transport> Browser<'t, T> {
@@ -64,7 +66,24 @@ impl<'t, T: Transport> Browser<'t, T> {
             transport,
             base: base.to_string(),
             cookies: RefCell::new(Vec::new()),
+            extra_headers: Vec::new(),
         }
+    }
+
+    /// Adds a header sent with every request of this browser.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
+    fn headers<'a>(&'a self, cookie: &'a str) -> Vec<(&'a str, &'a str)> {
+        let mut h = vec![("Cookie", cookie)];
+        h.extend(
+            self.extra_headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        h
     }
 
     fn absolute(&self, url: &str) -> String {
@@ -75,7 +94,8 @@ impl<'t, T: Transport> Browser<'t, T> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .borrow()
             .iter()
@@ -115,7 +135,7 @@ impl<'t, T: Transport> Browser<'t, T> {
         let cookie = self.cookie_header();
         let reply = self
             .transport
-            .send("GET", &self.absolute(url), &[("Cookie", &cookie)], None);
+            .send("GET", &self.absolute(url), &self.headers(&cookie), None);
         self.remember(&reply);
         reply
     }
@@ -123,10 +143,8 @@ impl<'t, T: Transport> Browser<'t, T> {
     pub fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Reply {
         let cookie = self.cookie_header();
         let body = http::form_encode(fields);
-        let headers = [
-            ("Cookie", cookie.as_str()),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ];
+        let mut headers = self.headers(&cookie);
+        headers.push(("Content-Type", "application/x-www-form-urlencoded"));
         let reply =
             self.transport
                 .send("POST", &self.absolute(url), &headers, Some(body.as_bytes()));

@@ -43,7 +43,13 @@ impl Reply {
 
 pub fn agent() -> &'static ureq::Agent {
     static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| ureq::AgentBuilder::new().redirects(0).build())
+    // A bound on every request, so a stuck server fails a test instead of hanging it.
+    AGENT.get_or_init(|| {
+        ureq::AgentBuilder::new()
+            .redirects(0)
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+    })
 }
 
 /// Sends a request; `headers` are (name, value) pairs.

@@ -7,4 +7,6 @@ pub mod e2e;
 pub mod flow;
 pub mod http;
 pub mod inprocess;
+pub mod race;
+pub mod revocation;
 pub mod worker;
