@@ -15,12 +15,16 @@ echo "[test] building the Worker"
 sh scripts/build.sh >/dev/null
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
-echo "[test] cargo test (unit, in-process, end-to-end in workerd)"
+echo "[test] cargo test (unit, in-process, end-to-end in workerd), Durable Object backend"
 cargo test --all-targets 2>&1 | tee "$log/cargo.txt"
+echo "[test] the in-process and end-to-end suites again on the KV backend (STATE_BACKEND=kv)"
+flows=$(ls tests/*.rs | sed -n 's#tests/\(.*_inprocess\|e2e_.*\)\.rs#--test \1#p')
+# shellcheck disable=SC2086
+EDGE_STATE_BACKEND=kv cargo test $flows 2>&1 | tee "$log/cargo-kv.txt"
 echo "[test] browser test of the pages (headless Chromium)"
 node --test tests/browser/*.test.mjs 2>&1 | tee "$log/browser.txt"
 
 # One closing line for every runner together (set -o pipefail already failed on any failure).
-passed=$(awk '/^test result:/ {p += $4} /^# pass / {p += $3} END {print p + 0}' "$log/cargo.txt" "$log/browser.txt")
-failed=$(awk '/^test result:/ {f += $6} /^# fail / {f += $3} END {print f + 0}' "$log/cargo.txt" "$log/browser.txt")
+passed=$(awk '/^test result:/ {p += $4} /^# pass / {p += $3} END {print p + 0}' "$log/cargo.txt" "$log/cargo-kv.txt" "$log/browser.txt")
+failed=$(awk '/^test result:/ {f += $6} /^# fail / {f += $3} END {print f + 0}' "$log/cargo.txt" "$log/cargo-kv.txt" "$log/browser.txt")
 echo "total: $passed passed, $failed failed"

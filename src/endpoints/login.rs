@@ -79,6 +79,7 @@ pub async fn post<S: Store, C: Crypto>(
         .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
     let valid = password::verify_password(ctx.crypto, pass, stored).await? && user.is_some();
     let Some(user) = user.filter(|_| valid) else {
+        throttle::failed(ctx, req.header("cf-connecting-ip")).await?;
         let csrf = cookie.unwrap_or_default();
         let page = ui::login::render(&ui::login::LoginPage {
             action: PATH,

@@ -21,12 +21,23 @@ pub async fn allow_attempt<S: Store, C: Crypto>(
 ) -> Result<bool, OAuthError> {
     if let Some(address) = address {
         let key = throttle::address_key(address);
-        if !throttle::kv_count(ctx.store, &key, MAX_ADDRESS_ATTEMPTS, ctx.now).await? {
+        if throttle::kv_counted(ctx.store, &key).await? >= MAX_ADDRESS_ATTEMPTS as usize {
             return Ok(false);
         }
     }
     let account = throttle::account_key(email);
     Ok(ctx.state().count_sign_in_attempt(&account, ctx.now).await?)
+}
+
+/// A wrong password from `address` counts against it (failures only, see `state::throttle`).
+pub async fn failed<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    address: Option<&str>,
+) -> Result<(), OAuthError> {
+    if let Some(address) = address {
+        throttle::kv_record(ctx.store, &throttle::address_key(address), ctx.now).await?;
+    }
+    Ok(())
 }
 
 /// A successful sign-in clears the account's count (see `state::throttle` for why).

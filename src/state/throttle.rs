@@ -7,10 +7,12 @@
 //! the user's sign-ins. The address count is not cleared (one good password must not reset
 //! guessing against other accounts from the same place).
 //!
-//! Per account: exact on the durable backend (the account's object counts); on KV, and per
-//! address on both backends, each attempt is its own KV key (no key is written twice, which
-//! KV would refuse within a second) and the count is a bounded listing: parallel attempts in
-//! one location may overshoot by the few that list before the others write.
+//! Per account: exact on the durable backend (the account's object counts); on KV each
+//! attempt is its own KV key (no key is written twice, which KV would refuse within a
+//! second) and the count is a bounded listing: parallel attempts in one location may
+//! overshoot by the few that list before the others write. Per address (both backends, KV,
+//! approximate abuse control): only failures are counted, so a busy shared address (an
+//! office, a mobile network) is not locked out by its successful sign-ins.
 
 use super::StateResult;
 use crate::store::{keys, Store};
@@ -38,6 +40,15 @@ pub fn address_key(address: &str) -> String {
 /// keys carry their second, so a later clear (a marker with its own second) can discount
 /// them without deleting each (a delete is a write KV may refuse within the same second).
 pub async fn kv_count(store: &impl Store, subject: &str, max: u32, now: u64) -> StateResult<bool> {
+    if kv_counted(store, subject).await? >= max as usize {
+        return Ok(false);
+    }
+    kv_record(store, subject, now).await?;
+    Ok(true)
+}
+
+/// Attempts (or failures) recorded against `subject` since its last clear.
+pub async fn kv_counted(store: &impl Store, subject: &str) -> StateResult<usize> {
     let prefix = keys::login_failures(&format!("{subject}:"));
     let cleared_at: u64 = store
         .get(&keys::login_cleared(subject))
@@ -45,19 +56,21 @@ pub async fn kv_count(store: &impl Store, subject: &str, max: u32, now: u64) -> 
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let seen = store.list(&prefix, None, 1000).await?;
-    let counted = seen
+    Ok(seen
         .keys
         .iter()
         .filter(|k| attempt_second(&k[prefix.len()..]) >= cleared_at)
-        .count();
-    if counted >= max as usize {
-        return Ok(false);
-    }
+        .count())
+}
+
+/// One more attempt (or failure) against `subject`: its own key, never a rewrite.
+pub async fn kv_record(store: &impl Store, subject: &str, now: u64) -> StateResult<()> {
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut nonce).map_err(|e| super::StateError::Failed(e.to_string()))?;
+    let prefix = keys::login_failures(&format!("{subject}:"));
     let key = format!("{prefix}{now:09x}{}", B64.encode(nonce));
     store.put(&key, "", Some(WINDOW_SECONDS)).await?;
-    Ok(true)
+    Ok(())
 }
 
 fn attempt_second(suffix: &str) -> u64 {

@@ -38,8 +38,14 @@ pub fn start(args: &[&str]) -> Worker {
         root().join("build/index.js").exists(),
         "build/index.js is missing: run `make test` (or `sh scripts/build.sh`) to build the Worker first"
     );
+    // `EDGE_STATE_BACKEND=kv` runs the same tests on the KV backend (`make test` does both).
+    let backend = match std::env::var("EDGE_STATE_BACKEND").as_deref() {
+        Ok("kv") => "STATE_BACKEND=kv",
+        _ => "STATE_BACKEND=durable",
+    };
     let mut child = Command::new(node())
         .arg(root().join("scripts/serve-test.mjs"))
+        .args(["--var", backend])
         .args(args)
         .current_dir(root())
         .stdin(Stdio::piped())

@@ -40,7 +40,13 @@ pub async fn list<S: Store, C: Crypto>(
             ))
         }
     };
-    let list: Vec<Value> = page.items.iter().map(view).collect();
+    let mut list: Vec<Value> = Vec::new();
+    let mut known: Vec<(String, bool)> = Vec::new();
+    for grant in &page.items {
+        if client_exists(ctx, &grant.client_id, &mut known).await? {
+            list.push(view(grant));
+        }
+    }
     Ok(Response::json(
         200,
         &json!({ "grants": list, "next_cursor": page.cursor }),
@@ -79,7 +85,25 @@ pub async fn item<S: Store, C: Crypto>(
         .get_grant(grant_id, ctx.now)
         .await?
         .ok_or_else(not_found)?;
+    if !client_exists(ctx, &grant.client_id, &mut Vec::new()).await? {
+        return Err(not_found());
+    }
     Ok(Response::json(200, &view(&grant)))
+}
+
+/// A deleted client's grants are gone (every use needs the client; their rows only wait to
+/// expire), so listings leave them out. `known` remembers answers within one listing.
+async fn client_exists<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    client_id: &str,
+    known: &mut Vec<(String, bool)>,
+) -> Result<bool, OAuthError> {
+    if let Some((_, exists)) = known.iter().find(|(id, _)| id == client_id) {
+        return Ok(*exists);
+    }
+    let exists = clients::get(ctx.store, client_id).await?.is_some();
+    known.push((client_id.to_string(), exists));
+    Ok(exists)
 }
 
 fn view(g: &GrantView) -> Value {
