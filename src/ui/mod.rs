@@ -71,6 +71,8 @@ pre{overflow-x:auto;background:#f4f5f7;padding:.75rem;border-radius:8px;font-siz
 .connected h2{display:flex;gap:.6rem;align-items:center;font-size:1.1rem;margin:0}\
 .connected ul{margin:.5rem 0;padding-left:1.2rem}\
 a{color:var(--b,#2563eb)}\
+code{overflow-wrap:anywhere}\
+.check{font-weight:400}\
 .brand{display:flex;gap:.5rem;align-items:center;margin:0 0 1rem;font-weight:600;color:#65676b}\
 .brand img{max-width:8rem;object-fit:contain}";
 
