@@ -60,7 +60,9 @@ async function user(email) {
 async function signIn(email) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const page = await context.newPage();
-  await page.goto(`${info.url}/developers`);
+  const login = await page.goto(`${info.url}/developers`);
+  assert.equal(login.status(), 200, await page.content());
+  assert.equal(await page.locator('input[name="email"]').count(), 1, await page.content());
   await page.fill('input[name="email"]', email);
   await page.fill('input[name="password"]', PASSWORD);
   await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
