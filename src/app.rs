@@ -32,7 +32,8 @@ pub async fn handle<S: Store, C: Crypto>(
             error.to_response()
         }
     };
-    response.with_header("x-content-type-options", "nosniff")
+    crate::ui::brand::apply(&ctx.config.brand, response)
+        .with_header("x-content-type-options", "nosniff")
 }
 
 async fn dispatch<S: Store, C: Crypto>(
@@ -83,6 +84,17 @@ async fn route_to<S: Store, C: Crypto>(
         Route::AccountAppsRevoke => endpoints::account_apps::revoke(ctx, req).await,
         Route::AdminGrants => endpoints::admin::grants::list(ctx, req).await,
         Route::AdminGrant(id) => endpoints::admin::grants::item(ctx, req, &id).await,
+        Route::Developers => endpoints::developers::get(ctx, req).await,
+        Route::DeveloperApps => endpoints::developers::create(ctx, req).await,
+        Route::DeveloperApp(id) => endpoints::developer_app::item(ctx, req, &id).await,
+        Route::DeveloperAppSecret(id) => {
+            endpoints::developer_app::rotate_secret(ctx, req, &id).await
+        }
+        Route::DeveloperAppDelete(id) => endpoints::developer_app::delete(ctx, req, &id).await,
+        Route::DeveloperAppTry(id) => endpoints::developer_try::start(ctx, req, &id).await,
+        Route::DeveloperCallback => endpoints::developer_try::callback(ctx, req).await,
+        Route::Docs => Ok(endpoints::docs::get(ctx)),
+        Route::OpenApi => Ok(endpoints::openapi::get(ctx)),
     }
 }
 

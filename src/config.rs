@@ -46,6 +46,19 @@ pub struct Config {
     /// `REFRESH_REUSE_GRACE`: seconds in which a rotated refresh token presented again gets
     /// the same successor instead of revoking the grant (0 = strict; RFC 9700 §4.14.2).
     pub refresh_reuse_grace: u64,
+    /// Name, logo and colour on every page (`BRAND_*`).
+    pub brand: Brand,
+    /// `DEVELOPER_PORTAL`: self-service applications under `/developers` (default on).
+    pub developer_portal: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand {
+    pub name: String,
+    /// An https URL (pages allow images from https only, see the CSP).
+    pub logo_uri: Option<String>,
+    /// `#rrggbb`, lower-cased.
+    pub color: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +181,26 @@ impl Config {
             })
             .unwrap_or_default();
 
+        let brand = Brand {
+            name: get("BRAND_NAME").unwrap_or_else(|| "edge-oauth".into()),
+            logo_uri: get("BRAND_LOGO_URI").map(validate_logo).transpose()?,
+            color: get("BRAND_COLOR").map(validate_color).transpose()?,
+        };
+        if brand.name.chars().count() > 60 || brand.name.chars().any(char::is_control) {
+            return Err(err(
+                "BRAND_NAME",
+                "must be at most 60 characters, no control characters",
+            ));
+        }
+        let developer_portal = match get("DEVELOPER_PORTAL").as_deref() {
+            None | Some("open") => true,
+            Some("off") => false,
+            Some(_) => return Err(err("DEVELOPER_PORTAL", "must be \"open\" or \"off\"")),
+        };
+
         Ok(Config {
+            brand,
+            developer_portal,
             resource_servers,
             issuer,
             access_token_audience,
@@ -190,6 +222,24 @@ impl Config {
     /// An absolute URL under the issuer (`/api/oauth/token` → `https://issuer/api/oauth/token`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
+    }
+}
+
+fn validate_logo(uri: String) -> Result<String, ConfigError> {
+    let ok = url::Url::parse(&uri).is_ok_and(|u| u.scheme() == "https" && u.host().is_some());
+    if ok && !uri.chars().any(|c| c.is_whitespace() || c == '"') {
+        Ok(uri)
+    } else {
+        Err(err("BRAND_LOGO_URI", "must be an absolute https URL"))
+    }
+}
+
+fn validate_color(color: String) -> Result<String, ConfigError> {
+    let hex = color.strip_prefix('#').unwrap_or("");
+    if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(color.to_ascii_lowercase())
+    } else {
+        Err(err("BRAND_COLOR", "must be a colour like #1a2b3c"))
     }
 }
 
@@ -298,12 +348,41 @@ pub mod tests {
             ("ADMIN_TOKEN", "short", "ADMIN_TOKEN"),
             ("ADMIN_TOKEN", "", "ADMIN_TOKEN"),
             ("LOGIN_ASSERTION_SECRET", "short", "LOGIN_ASSERTION_SECRET"),
+            (
+                "BRAND_LOGO_URI",
+                "http://cdn.example/logo.png",
+                "BRAND_LOGO_URI",
+            ),
+            ("BRAND_LOGO_URI", "javascript:alert(1)", "BRAND_LOGO_URI"),
+            ("BRAND_COLOR", "red", "BRAND_COLOR"),
+            ("BRAND_COLOR", "#12345", "BRAND_COLOR"),
+            ("BRAND_COLOR", "#12345g", "BRAND_COLOR"),
+            ("BRAND_NAME", "a\u{7}b", "BRAND_NAME"),
+            ("DEVELOPER_PORTAL", "closed", "DEVELOPER_PORTAL"),
         ];
         for (var, value, named) in cases {
             let e = load(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, *named, "{var}={value:?}: {e}");
             assert!(e.to_string().starts_with("invalid configuration: "));
         }
+    }
+
+    #[test]
+    fn brand_defaults_and_valid_values() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.brand.name, "edge-oauth");
+        assert_eq!((c.brand.logo_uri, c.brand.color), (None, None));
+        assert!(c.developer_portal);
+        let c = load(&[
+            ("BRAND_NAME", "Pixel Gallery"),
+            ("BRAND_LOGO_URI", "https://cdn.example/logo.png"),
+            ("BRAND_COLOR", "#AA3300"),
+            ("DEVELOPER_PORTAL", "off"),
+        ])
+        .unwrap();
+        assert_eq!(c.brand.name, "Pixel Gallery");
+        assert_eq!(c.brand.color.as_deref(), Some("#aa3300"));
+        assert!(!c.developer_portal);
     }
 
     #[test]

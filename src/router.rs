@@ -25,6 +25,17 @@ pub enum Route {
     AccountAppsRevoke,
     AdminGrants,
     AdminGrant(String),
+    /// The developer portal: list and "New application" form; create; one app (view, edit),
+    /// rotate its secret, delete it, start "Try it"; the provider-hosted "Try it" callback.
+    Developers,
+    DeveloperApps,
+    DeveloperApp(String),
+    DeveloperAppSecret(String),
+    DeveloperAppDelete(String),
+    DeveloperAppTry(String),
+    DeveloperCallback,
+    Docs,
+    OpenApi,
 }
 
 impl Route {
@@ -37,47 +48,85 @@ impl Route {
     }
 }
 
+/// One route: its path template (`{name}` matches one non-empty segment), the methods it
+/// accepts, and how to build the [`Route`] from the captured segment. The OpenAPI document is
+/// checked against this table (`tests/openapi.rs`), so the two cannot drift apart.
+pub struct RouteDef {
+    pub path: &'static str,
+    pub methods: &'static [Method],
+    make: fn(String) -> Route,
+}
+
+use Method::{Delete, Get, Head, Options, Patch, Post};
+
+macro_rules! routes {
+    ($($path:literal [$($m:ident),+] => $make:expr;)+) => {
+        &[$(RouteDef { path: $path, methods: &[$($m),+], make: $make }),+]
+    };
+}
+
+pub const ALL_ROUTES: &[RouteDef] = routes! {
+    "/.well-known/oauth-authorization-server" [Get, Head] => |_| Route::Metadata;
+    "/.well-known/jwks.json" [Get, Head] => |_| Route::Jwks;
+    "/api/admin/clients" [Get, Post] => |_| Route::AdminClients;
+    "/api/admin/clients/{client_id}" [Get, Patch, Delete] => Route::AdminClient;
+    "/api/admin/clients/{client_id}/secret" [Post] => Route::AdminClientSecret;
+    "/api/admin/users" [Get, Post] => |_| Route::AdminUsers;
+    "/api/admin/users/{sub}" [Get, Delete] => Route::AdminUser;
+    "/api/oauth/authorize" [Get, Post] => |_| Route::Authorize;
+    "/api/oauth/token" [Post, Options] => |_| Route::Token;
+    "/api/oauth/login" [Post] => |_| Route::Login;
+    "/api/oauth/login/assertion" [Post] => |_| Route::LoginAssertion;
+    "/api/oauth/revoke" [Post, Options] => |_| Route::Revoke;
+    "/api/oauth/introspect" [Post] => |_| Route::Introspect;
+    "/api/oauth/logout" [Get, Post] => |_| Route::Logout;
+    "/account/apps" [Get] => |_| Route::AccountApps;
+    "/account/apps/revoke" [Post] => |_| Route::AccountAppsRevoke;
+    "/api/admin/grants" [Get] => |_| Route::AdminGrants;
+    "/api/admin/grants/{grant_id}" [Get, Delete] => Route::AdminGrant;
+    "/developers" [Get] => |_| Route::Developers;
+    "/developers/apps" [Post] => |_| Route::DeveloperApps;
+    "/developers/apps/{client_id}" [Get, Post] => Route::DeveloperApp;
+    "/developers/apps/{client_id}/secret" [Post] => Route::DeveloperAppSecret;
+    "/developers/apps/{client_id}/delete" [Post] => Route::DeveloperAppDelete;
+    "/developers/apps/{client_id}/try" [Post] => Route::DeveloperAppTry;
+    "/developers/callback" [Get, Post] => |_| Route::DeveloperCallback;
+    "/docs" [Get] => |_| Route::Docs;
+    "/openapi.json" [Get] => |_| Route::OpenApi;
+};
+
+/// The captured `{..}` segment if `path` fits `template` (empty when it has none).
+fn matches(template: &str, path: &str) -> Option<String> {
+    let mut t = template.trim_start_matches('/').split('/');
+    let mut p = path.trim_start_matches('/').split('/');
+    let mut captured = String::new();
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(captured),
+            (Some(ts), Some(ps)) if ts.starts_with('{') && !ps.is_empty() => {
+                captured = ps.to_string()
+            }
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return None,
+        }
+    }
+}
+
 /// Resolves a route, or 404 for an unknown path and 405 for a known path with the wrong method.
 pub fn resolve(method: &Method, path: &str) -> Result<Route, OAuthError> {
-    use Method::*;
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (route, allowed): (Route, &[Method]) = match segments.as_slice() {
-        [".well-known", "oauth-authorization-server"] => (Route::Metadata, &[Get, Head]),
-        [".well-known", "jwks.json"] => (Route::Jwks, &[Get, Head]),
-        ["api", "admin", "clients"] => (Route::AdminClients, &[Get, Post]),
-        ["api", "admin", "clients", id] if !id.is_empty() => {
-            (Route::AdminClient(id.to_string()), &[Get, Patch, Delete])
+    for def in ALL_ROUTES {
+        let Some(captured) = matches(def.path, path) else {
+            continue;
+        };
+        if def.methods.contains(method) {
+            return Ok((def.make)(captured));
         }
-        ["api", "admin", "clients", id, "secret"] if !id.is_empty() => {
-            (Route::AdminClientSecret(id.to_string()), &[Post])
-        }
-        ["api", "admin", "users"] => (Route::AdminUsers, &[Get, Post]),
-        ["api", "admin", "users", sub] if !sub.is_empty() => {
-            (Route::AdminUser(sub.to_string()), &[Get, Delete])
-        }
-        ["api", "oauth", "authorize"] => (Route::Authorize, &[Get, Post]),
-        ["api", "oauth", "token"] => (Route::Token, &[Post, Options]),
-        ["api", "oauth", "login"] => (Route::Login, &[Post]),
-        ["api", "oauth", "login", "assertion"] => (Route::LoginAssertion, &[Post]),
-        ["api", "oauth", "revoke"] => (Route::Revoke, &[Post, Options]),
-        ["api", "oauth", "introspect"] => (Route::Introspect, &[Post]),
-        ["api", "oauth", "logout"] => (Route::Logout, &[Get, Post]),
-        ["account", "apps"] => (Route::AccountApps, &[Get]),
-        ["account", "apps", "revoke"] => (Route::AccountAppsRevoke, &[Post]),
-        ["api", "admin", "grants"] => (Route::AdminGrants, &[Get]),
-        ["api", "admin", "grants", id] if !id.is_empty() => {
-            (Route::AdminGrant(id.to_string()), &[Get, Delete])
-        }
-        _ => return Err(OAuthError::not_found(format!("No endpoint at {path}"))),
-    };
-    if allowed.contains(method) {
-        Ok(route)
-    } else {
-        Err(OAuthError::new(
+        return Err(OAuthError::new(
             ErrorCode::MethodNotAllowed,
             format!("{path} does not accept this method"),
-        ))
+        ));
     }
+    Err(OAuthError::not_found(format!("No endpoint at {path}")))
 }
 
 #[cfg(test)]
@@ -109,6 +158,23 @@ mod tests {
             405
         );
         assert_eq!(resolve(&Method::Get, "/nope").unwrap_err().status(), 404);
+        assert_eq!(
+            resolve(&Method::Post, "/developers/apps/c1/secret").unwrap(),
+            Route::DeveloperAppSecret("c1".into())
+        );
+        assert_eq!(
+            resolve(&Method::Get, "/developers/apps/c1/secret")
+                .unwrap_err()
+                .status(),
+            405
+        );
+        assert_eq!(
+            resolve(&Method::Get, "/developers/apps/c1/x")
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(resolve(&Method::Get, "/docs/").unwrap_err().status(), 404);
         assert_eq!(
             resolve(&Method::Get, "/api/admin/clients/")
                 .unwrap_err()

@@ -28,7 +28,10 @@ pub fn safe_return_to(value: Option<&str>) -> &str {
     let header_safe = |v: &str| v.bytes().all(|b| (0x21..=0x7e).contains(&b));
     match value {
         Some(v)
-            if (v.starts_with("/api/oauth/authorize?") || v == "/account/apps")
+            if (v.starts_with("/api/oauth/authorize?")
+                || v == "/account/apps"
+                || v == "/developers"
+                || v.starts_with("/developers/"))
                 && header_safe(v) =>
         {
             v
@@ -126,6 +129,9 @@ mod tests {
             ),
             (Some("/api/oauth/authorize?a=\u{20ac}"), "/account/apps"),
             (None, "/account/apps"),
+            (Some("/developers"), "/developers"),
+            (Some("/developers/apps/abc"), "/developers/apps/abc"),
+            (Some("/developersX"), "/account/apps"),
         ];
         for (input, want) in cases {
             assert_eq!(safe_return_to(input), want, "{input:?}");

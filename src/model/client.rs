@@ -52,6 +52,9 @@ pub struct Client {
     /// SHA-256 of the client secret (base64url). Never the secret itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_hash: Option<String>,
+    /// The signed-in user who registered it in the developer portal; `None` for admin-created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_sub: Option<String>,
     pub created_at: u64,
     pub updated_at: u64,
 }

@@ -12,12 +12,39 @@ pub async fn get(store: &impl Store, client_id: &str) -> Result<Option<Client>, 
 }
 
 pub async fn put(store: &impl Store, client: &Client) -> Result<(), OAuthError> {
+    if let Some(owner) = &client.owner_sub {
+        // Index first: a client that exists is always listed for its owner.
+        let key = keys::owner_client(owner, &client.client_id);
+        store.put(&key, "", None).await?;
+    }
     put_json(store, &keys::client(&client.client_id), client, None).await
 }
 
-pub async fn delete(store: &impl Store, client_id: &str) -> Result<(), OAuthError> {
-    store.delete(&keys::client(client_id)).await?;
+/// Removes the client record and its owner index entry (grants: see `client_registry::delete`).
+pub async fn delete(store: &impl Store, client: &Client) -> Result<(), OAuthError> {
+    store.delete(&keys::client(&client.client_id)).await?;
+    if let Some(owner) = &client.owner_sub {
+        store
+            .delete(&keys::owner_client(owner, &client.client_id))
+            .await?;
+    }
     Ok(())
+}
+
+/// The clients registered by one portal user, ordered by id.
+pub async fn list_for_owner(store: &impl Store, sub: &str) -> Result<Vec<Client>, OAuthError> {
+    let prefix = keys::owner_clients_prefix(sub);
+    let mut out = Vec::new();
+    for key in list_all(store, &prefix).await? {
+        let id = key.strip_prefix(&prefix).unwrap_or_default();
+        // The owner check guards against a stale index entry for a re-used id.
+        if let Some(c) = get(store, id).await? {
+            if c.owner_sub.as_deref() == Some(sub) {
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// All clients, ordered by id.

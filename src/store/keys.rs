@@ -17,6 +17,16 @@ pub fn client(client_id: &str) -> String {
     format!("{CLIENT_PREFIX}{client_id}")
 }
 
+/// `owner_client:{b64(sub)}:` prefix: the portal lists (and counts) a developer's clients.
+pub fn owner_clients_prefix(sub: &str) -> String {
+    format!("owner_client:{}:", sub_part(sub))
+}
+
+/// `owner_client:{b64(sub)}:{client_id}` → "", no TTL (deleted with the client).
+pub fn owner_client(sub: &str, client_id: &str) -> String {
+    format!("{}{client_id}", owner_clients_prefix(sub))
+}
+
 pub const USER_PREFIX: &str = "user:";
 
 /// `user:{sub}` → `User`, no TTL.

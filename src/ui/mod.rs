@@ -6,9 +6,13 @@
 //! no external assets, no JavaScript, so the pages work under a strict CSP and on any phone.
 
 pub mod apps;
+pub mod brand;
 pub mod consent;
+pub mod developers;
+pub mod docs;
 pub mod error_page;
 pub mod login;
+pub mod try_it;
 
 /// Escapes text for an HTML element body or a quoted attribute value.
 pub fn escape(s: &str) -> String {
@@ -45,11 +49,14 @@ box-shadow:0 1px 4px rgba(0,0,0,.12)}\
 h1{font-size:1.35rem;margin:0 0 1rem}\
 p{margin:.5rem 0}\
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
-input[type=email],input[type=password]{width:100%;padding:.65rem;font-size:1rem;\
+input[type=email],input[type=password],input[type=text],input[type=url],textarea{width:100%;padding:.65rem;font-size:1rem;\
 border:1px solid #c4c7cc;border-radius:8px}\
 button{width:100%;margin-top:1rem;padding:.75rem;font-size:1rem;border:0;border-radius:8px;\
-background:#2563eb;color:#fff;cursor:pointer}\
+background:var(--b,#2563eb);color:#fff;cursor:pointer}\
 button.secondary{background:#e4e6eb;color:#1c1e21}\
+button.danger{background:#b3261e}\
+h2{font-size:1.1rem;margin:1.5rem 0 .5rem}\
+pre{overflow-x:auto;background:#f4f5f7;padding:.75rem;border-radius:8px;font-size:.85rem}\
 .error{padding:.75rem;border-radius:8px;background:#fdecea;color:#8a1c12}\
 .muted{color:#65676b;font-size:.9rem}\
 .app{display:flex;gap:.75rem;align-items:center;margin-bottom:1rem}\
@@ -63,7 +70,11 @@ button.secondary{background:#e4e6eb;color:#1c1e21}\
 .connected{padding:.75rem 0;border-top:1px solid #e4e6eb}\
 .connected h2{display:flex;gap:.6rem;align-items:center;font-size:1.1rem;margin:0}\
 .connected ul{margin:.5rem 0;padding-left:1.2rem}\
-a{color:#2563eb}";
+a{color:var(--b,#2563eb)}\
+code{overflow-wrap:anywhere}\
+.check{font-weight:400}\
+.brand{display:flex;gap:.5rem;align-items:center;margin:0 0 1rem;font-weight:600;color:#65676b}\
+.brand img{max-width:8rem;object-fit:contain}";
 
 /// A complete HTML document with the shared layout. `title` is escaped here; `body` must
 /// already be HTML assembled from escaped parts.
@@ -72,8 +83,10 @@ pub fn page(title: &str, body: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta name=\"referrer\" content=\"no-referrer\">\n\
-<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
-        escape(title)
+<title>{}</title>\n<style>{STYLE}</style>{}\n</head>\n<body>\n<main>\n{}\n{body}\n</main>\n</body>\n</html>\n",
+        escape(title),
+        brand::STYLE_MARKER,
+        brand::HEADER_MARKER,
     )
 }
 

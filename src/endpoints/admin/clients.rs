@@ -9,29 +9,37 @@ use crate::crypto::Crypto;
 use crate::endpoints::json::{object_body, JsonObject};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Method, Request, Response};
-use crate::model::{AuthMethod, Client};
+use crate::model::Client;
 use crate::oauth::client_metadata::{self as meta, metadata_error};
+use crate::oauth::client_registry::{self as registry, Draft};
+use crate::oauth::params::Params;
 use crate::store::{clients, Store};
-use crate::token::opaque;
 use serde_json::{json, Value};
 
-/// `GET` lists clients; `POST` registers one (201).
+/// `GET` lists clients (`?owner_sub=` those one portal user registered); `POST` registers one (201).
 pub async fn collection<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
     if req.method == Method::Get {
-        let list: Vec<Value> = clients::list(ctx.store).await?.iter().map(view).collect();
+        let query = Params::from_query(&req.query)?;
+        let all = match query.get("owner_sub") {
+            Some(sub) => clients::list_for_owner(ctx.store, sub).await?,
+            None => clients::list(ctx.store).await?,
+        };
+        let list: Vec<Value> = all.iter().map(view).collect();
         return Ok(Response::json(200, &json!({ "clients": list })));
     }
     let body = object_body(req)?;
-    let client = new_client(ctx, &body)?;
-    let secret = issue_secret(ctx, &client)?;
-    let client = Client {
-        secret_hash: secret.as_deref().map(opaque::hash),
-        ..client
-    };
+    let mut client = registry::build(
+        draft(&body)?,
+        &ctx.config.scopes,
+        registry::new_client_id(ctx.crypto)?,
+        None,
+        ctx.now,
+    )?;
+    let secret = registry::new_secret(ctx.crypto, &mut client, ctx.now)?;
     clients::put(ctx.store, &client).await?;
     Ok(Response::json(201, &with_secret(view(&client), secret)).no_store())
 }
@@ -46,10 +54,7 @@ pub async fn item<S: Store, C: Crypto>(
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
-            // Its grants go with it, in one write whatever their number: every use of a grant
-            // (code exchange, refresh, introspection) needs the client, so none works once
-            // this record is gone. Their rows expire with their TTL.
-            clients::delete(ctx.store, client_id).await?;
+            registry::delete(ctx.store, &client).await?;
             Ok(Response::new(204))
         }
         Method::Patch => {
@@ -68,17 +73,8 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
     client_id: &str,
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
-    let client = find(ctx, client_id).await?;
-    let Some(secret) = issue_secret(ctx, &client)? else {
-        return Err(OAuthError::invalid_request(
-            "This is a public client (token_endpoint_auth_method \"none\"); it has no secret",
-        ));
-    };
-    let client = Client {
-        secret_hash: Some(opaque::hash(&secret)),
-        updated_at: ctx.now,
-        ..client
-    };
+    let mut client = find(ctx, client_id).await?;
+    let secret = registry::rotate_secret(ctx.crypto, &mut client, ctx.now)?;
     clients::put(ctx.store, &client).await?;
     Ok(Response::json(200, &with_secret(view(&client), Some(secret))).no_store())
 }
@@ -89,17 +85,6 @@ async fn find<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>, id: &str) -> Result<Clie
         .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {id:?}")))
 }
 
-fn issue_secret<S: Store, C: Crypto>(
-    ctx: &Ctx<'_, S, C>,
-    client: &Client,
-) -> Result<Option<String>, OAuthError> {
-    if client.is_confidential() {
-        opaque::new_secret(ctx.crypto).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// Type errors in metadata fields are RFC 7591 `invalid_client_metadata`.
 fn field<T>(r: Result<T, OAuthError>) -> Result<T, OAuthError> {
     r.map_err(|e| match e.code {
@@ -108,38 +93,16 @@ fn field<T>(r: Result<T, OAuthError>) -> Result<T, OAuthError> {
     })
 }
 
-fn new_client<S: Store, C: Crypto>(
-    ctx: &Ctx<'_, S, C>,
-    body: &JsonObject,
-) -> Result<Client, OAuthError> {
-    let required = |name: &str| metadata_error(format!("{name} is required"));
-    let client_name = meta::validate_name(
-        &field(body.opt_str("client_name"))?.ok_or_else(|| required("client_name"))?,
-    )?;
-    let redirect_uris = meta::validate_redirect_uris(
-        field(body.opt_str_array("redirect_uris"))?.ok_or_else(|| required("redirect_uris"))?,
-    )?;
-    let scopes = meta::validate_scope(
-        &field(body.opt_str("scope"))?.ok_or_else(|| required("scope"))?,
-        &ctx.config.scopes,
-    )?;
-    let method = match field(body.opt_str("token_endpoint_auth_method"))? {
-        // RFC 7591 §2: the default is client_secret_basic.
-        None => AuthMethod::ClientSecretBasic,
-        Some(m) => meta::validate_auth_method(&m)?,
-    };
-    Ok(Client {
-        client_id: opaque::random_b64(ctx.crypto, 16)?,
-        client_name,
-        description: meta::validate_description(field(body.opt_str("description"))?)?,
-        logo_uri: meta::validate_web_url("logo_uri", field(body.opt_str("logo_uri"))?)?,
-        client_uri: meta::validate_web_url("client_uri", field(body.opt_str("client_uri"))?)?,
-        redirect_uris,
-        scopes,
-        token_endpoint_auth_method: method,
-        secret_hash: None,
-        created_at: ctx.now,
-        updated_at: ctx.now,
+/// The body of a registration as a draft; wrong JSON types are `invalid_client_metadata`.
+fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
+    Ok(Draft {
+        client_name: field(body.opt_str("client_name"))?,
+        description: field(body.opt_str("description"))?,
+        logo_uri: field(body.opt_str("logo_uri"))?,
+        client_uri: field(body.opt_str("client_uri"))?,
+        redirect_uris: field(body.opt_str_array("redirect_uris"))?,
+        scope: field(body.opt_str("scope"))?,
+        token_endpoint_auth_method: field(body.opt_str("token_endpoint_auth_method"))?,
     })
 }
 
@@ -210,6 +173,7 @@ pub fn view(client: &Client) -> Value {
         ("description", &client.description),
         ("logo_uri", &client.logo_uri),
         ("client_uri", &client.client_uri),
+        ("owner_sub", &client.owner_sub),
     ] {
         if let Some(value) = value {
             obj.insert(name.into(), Value::String(value.clone()));

@@ -1,0 +1,179 @@
+//! Developer portal: `GET /developers` (the user's applications and the "New application"
+//! form) and `POST /developers/apps` (create). Validation is the admin API's
+//! (`oauth::client_registry`); an invalid form comes back with its values and the message
+//! (400). The credentials page answers the POST itself: never a redirect target, never cached.
+
+use super::{authorize, pages};
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::http::{Method, Request, Response};
+use crate::model::Session;
+use crate::oauth::client_registry::{self as registry, Draft, FieldError};
+use crate::oauth::params::Params;
+use crate::oauth::session;
+use crate::store::{clients, Store};
+use crate::ui::developers::{self as ui, Form};
+
+pub const PATH: &str = "/developers";
+
+/// Most applications one user may register (a KV count, so two parallel creations can pass it
+/// by one; an abuse bound, not an exact quota).
+pub const MAX_APPS_PER_USER: usize = 25;
+
+/// The signed-in portal user, or the response to send instead: 404 when the portal is off,
+/// the login page for a GET (then back to `return_to`), 401 for a POST.
+pub async fn user<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+    return_to: &str,
+) -> Result<Result<Session, Response>, OAuthError> {
+    if !ctx.config.developer_portal {
+        return Err(OAuthError::not_found(format!(
+            "No endpoint at {}",
+            req.path
+        )));
+    }
+    match session::current(ctx, req).await? {
+        Some((_, s)) => Ok(Ok(s)),
+        None if req.method == Method::Get => authorize::login(ctx, return_to, None).map(Err),
+        None => Ok(Err(pages::error(
+            401,
+            "Not signed in",
+            "Sign in again to manage your applications.",
+        ))),
+    }
+}
+
+/// The form body of a portal POST, checked against the session's CSRF token (403 if not).
+pub fn form(req: &Request, session: &Session) -> Result<Params, Response> {
+    let params = Params::from_body(req, &["scope"])
+        .map_err(|e| pages::error(400, "Request refused", &e.description))?;
+    if !session::csrf_matches(&session.csrf_token, params.get("csrf_token")) {
+        return Err(pages::error(
+            403,
+            "Request refused",
+            "The form did not come from this session.",
+        ));
+    }
+    Ok(params)
+}
+
+/// The application fields of a submitted form, as the admin API's draft.
+pub fn draft(params: &Params) -> Draft {
+    let text = |n: &str| params.get(n).map(|v| v.trim().to_string());
+    Draft {
+        client_name: Some(text("client_name").unwrap_or_default()),
+        description: text("description"),
+        logo_uri: text("logo_uri"),
+        client_uri: text("client_uri"),
+        redirect_uris: Some(
+            params
+                .get("redirect_uris")
+                .unwrap_or("")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        scope: Some(params.all("scope").join(" ")),
+        token_endpoint_auth_method: None,
+    }
+}
+
+pub fn field_form(draft: Draft, public: bool, e: FieldError) -> Form<'static> {
+    Form {
+        draft,
+        public,
+        error: Some((e.field, e.error.description)),
+    }
+}
+
+pub async fn get<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let session = match user(ctx, req, PATH).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let empty = Form {
+        draft: Draft::default(),
+        public: false,
+        error: None,
+    };
+    list_page(ctx, &session, 200, &empty).await
+}
+
+async fn list_page<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    session: &Session,
+    status: u16,
+    form: &Form<'_>,
+) -> Result<Response, OAuthError> {
+    let apps = clients::list_for_owner(ctx.store, &session.sub).await?;
+    let html = ui::list(
+        session.label(),
+        &apps,
+        form,
+        &session.csrf_token,
+        &ctx.config.scopes,
+    );
+    Ok(pages::html(status, html))
+}
+
+/// `POST /developers/apps`: registers an application owned by the signed-in user.
+pub async fn create<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<Response, OAuthError> {
+    let session = match user(ctx, req, PATH).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let params = match form(req, &session) {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
+    };
+    let public = params.get("client_type") == Some("public");
+    let mut draft = draft(&params);
+    draft.token_endpoint_auth_method = Some(
+        if public {
+            "none"
+        } else {
+            "client_secret_basic"
+        }
+        .into(),
+    );
+    let owned = clients::list_for_owner(ctx.store, &session.sub).await?;
+    if owned.len() >= MAX_APPS_PER_USER {
+        let form = Form {
+            draft,
+            public,
+            error: Some((
+                "form",
+                format!("You already have {MAX_APPS_PER_USER} applications; delete one first."),
+            )),
+        };
+        return list_page(ctx, &session, 400, &form).await;
+    }
+    let client_id = registry::new_client_id(ctx.crypto)?;
+    let built = registry::build(
+        draft.clone(),
+        &ctx.config.scopes,
+        client_id,
+        Some(session.sub.clone()),
+        ctx.now,
+    );
+    let mut client = match built {
+        Ok(c) => c,
+        Err(e) => return list_page(ctx, &session, 400, &field_form(draft, public, e)).await,
+    };
+    let secret = registry::new_secret(ctx.crypto, &mut client, ctx.now)?;
+    clients::put(ctx.store, &client).await?;
+    Ok(pages::html(
+        201,
+        ui::credentials(&client, secret.as_deref()),
+    ))
+}

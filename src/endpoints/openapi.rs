@@ -1,0 +1,28 @@
+//! `GET /openapi.json`: OpenAPI 3.1 description of every endpoint. The document is a static
+//! file (`openapi.json` beside this one, embedded at build time: far smaller in the bundle
+//! than code building it); only the issuer is filled in at serve time. `tests/openapi.rs`
+//! validates it and checks it against `router::ALL_ROUTES`.
+
+use crate::app::Ctx;
+use crate::crypto::Crypto;
+use crate::http::Response;
+use crate::store::Store;
+
+pub const DOCUMENT: &str = include_str!("openapi.json");
+/// Placeholder for the issuer in [`DOCUMENT`] (a JSON string value, so it is JSON-escaped).
+pub const ISSUER_PLACEHOLDER: &str = "__ISSUER__";
+
+pub fn render(issuer: &str) -> String {
+    // The issuer is a validated URL; escape it as a JSON string body all the same.
+    let quoted = serde_json::to_string(issuer).unwrap_or_default();
+    let inner = quoted.trim_matches('"');
+    DOCUMENT.replace(ISSUER_PLACEHOLDER, inner)
+}
+
+pub fn get<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {
+    Response::new(200)
+        .with_header("content-type", "application/json")
+        .with_header("access-control-allow-origin", "*")
+        .with_header("cache-control", "public, max-age=300")
+        .with_body(render(&ctx.config.issuer).into_bytes())
+}
