@@ -315,6 +315,11 @@ fn fourteen_parallel_exchanges_leave_exactly_ten_grants_and_evict_the_oldest(be:
         .collect();
     let after = live_grants(w, &p.sub, &app.client_id);
     assert_eq!(after.len(), 10, "live grants after 4 sequential exchanges");
+    if !be.exact() {
+        // KV orders grants by creation second, then randomly within one second
+        // (docs/consistency.md): the newest may be evicted when all share a second.
+        return;
+    }
     for (i, rt) in fresh.iter().enumerate() {
         assert!(app.is_active(w, rt), "sequential grant {i} was evicted");
     }

@@ -6,6 +6,7 @@ use crate::state::durable::ops::{Answer, Call};
 use crate::state::durable::sql::{Row, Sql, SqlValue};
 use crate::state::durable::{LocalBoxFuture, Objects};
 use crate::state::StateError;
+use crate::worker::meter::{bump, Meter};
 use worker::{
     durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
     Result, SqlStorage, SqlStorageValue, State,
@@ -84,9 +85,9 @@ impl UserState {
 }
 
 /// The Worker's handle on the namespace.
-pub struct WorkerObjects(pub ObjectNamespace);
+pub struct WorkerObjects<'a>(pub ObjectNamespace, pub &'a Meter);
 
-impl Objects for WorkerObjects {
+impl Objects for WorkerObjects<'_> {
     fn id_for(&self, name: &str) -> std::result::Result<String, StateError> {
         self.0
             .id_from_name(name)
@@ -95,6 +96,7 @@ impl Objects for WorkerObjects {
     }
 
     fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer> {
+        bump(&self.1.object_calls);
         Box::pin(async move {
             let unavailable = |e: worker::Error| StateError::Unavailable(e.to_string());
             let id = self

@@ -1,14 +1,16 @@
 //! `Store` on Workers KV.
 
+use super::meter::{bump, Meter};
 use crate::store::{ListPage, Store, StoreError};
 
-pub struct KvStore {
+pub struct KvStore<'a> {
     kv: worker::kv::KvStore,
+    meter: &'a Meter,
 }
 
-impl KvStore {
-    pub fn new(kv: worker::kv::KvStore) -> KvStore {
-        KvStore { kv }
+impl<'a> KvStore<'a> {
+    pub fn new(kv: worker::kv::KvStore, meter: &'a Meter) -> KvStore<'a> {
+        KvStore { kv, meter }
     }
 }
 
@@ -17,8 +19,9 @@ fn kv_error(op: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("KV {op} {key}: {e}"))
 }
 
-impl Store for KvStore {
+impl Store for KvStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        bump(&self.meter.kv_reads);
         self.kv
             .get(key)
             .text()
@@ -27,6 +30,7 @@ impl Store for KvStore {
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        bump(&self.meter.kv_writes);
         let mut put = self
             .kv
             .put(key, value)
@@ -38,6 +42,7 @@ impl Store for KvStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        bump(&self.meter.kv_writes);
         self.kv
             .delete(key)
             .await
@@ -50,6 +55,7 @@ impl Store for KvStore {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<ListPage, StoreError> {
+        bump(&self.meter.kv_lists);
         let mut list = self
             .kv
             .list()

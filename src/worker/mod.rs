@@ -4,6 +4,7 @@
 mod convert;
 mod durable;
 mod kv;
+mod meter;
 mod webcrypto;
 
 use crate::app::{self, Ctx};
@@ -57,8 +58,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             return convert::to_worker(response);
         }
     };
-    let store = kv::KvStore::new(env.kv(KV_BINDING)?);
-    let objects = durable::WorkerObjects(env.durable_object(durable::BINDING)?);
+    let meter = meter::Meter::default();
+    let store = kv::KvStore::new(env.kv(KV_BINDING)?, &meter);
+    let objects = durable::WorkerObjects(env.durable_object(durable::BINDING)?, &meter);
     let ctx = Ctx {
         config: &config,
         store: &store,
@@ -66,6 +68,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         crypto: &webcrypto::WebCrypto,
         now: (worker::Date::now().as_millis() / 1000),
     };
-    let response = app::handle(&ctx, &request, &|line| console_error!("{line}")).await;
+    let mut response = app::handle(&ctx, &request, &|line| console_error!("{line}")).await;
+    if env.var("COST_HEADER").is_ok_and(|v| v.to_string() == "1") {
+        response = response.with_header("x-storage-ops", &meter.header());
+    }
     convert::to_worker(response)
 }
