@@ -1,6 +1,6 @@
 //! The request pipeline: size limit → route → endpoint → one error-to-response mapping.
 
-use crate::config::Config;
+use crate::config::{Config, LoginMode};
 use crate::crypto::Crypto;
 use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
@@ -38,6 +38,13 @@ pub async fn handle<S: Store, C: Crypto>(
             }
             error.to_response()
         }
+    };
+    // In delegated mode a sign-in may lead through the platform's login (CSP form-action).
+    let response = match &ctx.config.login {
+        LoginMode::Delegated { login_url } => {
+            endpoints::pages::allow_form_target(response, login_url)
+        }
+        LoginMode::Builtin => response,
     };
     response.with_header("x-content-type-options", "nosniff")
 }

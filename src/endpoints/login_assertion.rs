@@ -50,16 +50,25 @@ pub async fn post<S: Store, C: Crypto>(
     if ctx.store.get(&jti_key).await?.is_some() {
         return refuse("The login assertion was refused: it was already used");
     }
+    session::end_current(ctx, req).await?;
     ctx.store
         .put(&jti_key, "", Some(ttl_until(assertion.exp, ctx.now)))
         .await?;
-    let cookie = session::start(
+    let started = session::start(
         ctx,
         &assertion.sub,
         assertion.name.clone(),
         assertion.email.clone(),
     )
-    .await?;
+    .await;
+    // A failure of ours must not burn the platform's assertion: release its jti again.
+    let cookie = match started {
+        Ok(cookie) => cookie,
+        Err(e) => {
+            ctx.store.delete(&jti_key).await?;
+            return Err(e);
+        }
+    };
     let return_to = safe_return_to(
         params
             .get("return_to")

@@ -1,9 +1,9 @@
 //! An in-memory `Store` that behaves like Workers KV, for native tests.
 //!
-//! TTLs under 60 s are refused exactly as KV refuses them, entries expire by a clock the
-//! test owns (`advance`), and listings come in pages with a cursor.
+//! TTLs under 60 s and keys over 512 bytes are refused exactly as KV refuses them, entries
+//! expire by a clock the test owns (`advance`), and listings come in pages with a cursor.
 
-use super::{ListPage, Store, StoreError, MIN_TTL_SECONDS};
+use super::{keys::MAX_KEY_BYTES, ListPage, Store, StoreError, MIN_TTL_SECONDS};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
@@ -64,8 +64,20 @@ impl MemoryStore {
     }
 }
 
+/// KV answers 414 for a key (or list prefix) longer than 512 UTF-8 bytes.
+fn check_key(op: &str, key: &str) -> Result<(), StoreError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(StoreError(format!(
+            "KV {op} failed: 414 UTF-8 encoded length of {} exceeds key length limit of {MAX_KEY_BYTES}.",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        check_key("GET", key)?;
         let now = self.now.get();
         let entries = self.entries.borrow();
         Ok(match entries.get(key) {
@@ -75,6 +87,7 @@ impl Store for MemoryStore {
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        check_key("PUT", key)?;
         if let Some(ttl) = ttl {
             if ttl < MIN_TTL_SECONDS {
                 return Err(StoreError(format!(
@@ -90,11 +103,13 @@ impl Store for MemoryStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        check_key("DELETE", key)?;
         self.entries.borrow_mut().remove(key);
         Ok(())
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        check_key("LIST", prefix)?;
         let now = self.now.get();
         let page_size = self.page_size.get().unwrap_or(PAGE_SIZE);
         let entries = self.entries.borrow();
@@ -127,6 +142,19 @@ mod tests {
         let err = block_on(store.put("k", "v", Some(59))).unwrap_err();
         assert!(err.0.contains("at least 60"));
         assert!(block_on(store.put("k", "v", Some(60))).is_ok());
+    }
+
+    #[test]
+    fn keys_over_512_bytes_are_refused_like_kv() {
+        let store = MemoryStore::new(0);
+        let ok = "k".repeat(MAX_KEY_BYTES);
+        let long = "\u{e9}".repeat(MAX_KEY_BYTES / 2 + 1); // 257 characters, 514 bytes
+        assert!(block_on(store.put(&ok, "v", None)).is_ok());
+        let err = block_on(store.put(&long, "v", None)).unwrap_err();
+        assert!(err.0.contains("414"), "{}", err.0);
+        assert!(block_on(store.get(&long)).is_err());
+        assert!(block_on(store.delete(&long)).is_err());
+        assert!(block_on(store.list(&long, None)).is_err());
     }
 
     #[test]

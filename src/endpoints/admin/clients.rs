@@ -7,7 +7,7 @@ use super::authorize;
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::endpoints::json::{object_body, JsonObject};
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::http::{Method, Request, Response};
 use crate::model::{AuthMethod, Client};
 use crate::oauth::client_metadata::{self as meta, metadata_error};
@@ -20,7 +20,7 @@ pub async fn collection<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx.config, req)?;
+    authorize(ctx, req).await?;
     if req.method == Method::Get {
         let list: Vec<Value> = clients::list(ctx.store).await?.iter().map(view).collect();
         return Ok(Response::json(200, &json!({ "clients": list })));
@@ -42,7 +42,7 @@ pub async fn item<S: Store, C: Crypto>(
     req: &Request,
     client_id: &str,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx.config, req)?;
+    authorize(ctx, req).await?;
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
@@ -68,7 +68,7 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
     req: &Request,
     client_id: &str,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx.config, req)?;
+    authorize(ctx, req).await?;
     let client = find(ctx, client_id).await?;
     let Some(secret) = issue_secret(ctx, &client)? else {
         return Err(OAuthError::invalid_request(
@@ -87,7 +87,7 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
 async fn find<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>, id: &str) -> Result<Client, OAuthError> {
     clients::get(ctx.store, id)
         .await?
-        .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {id:?}")))
+        .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {}", quoted(id))))
 }
 
 fn issue_secret<S: Store, C: Crypto>(

@@ -7,6 +7,7 @@ use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Method, Request, Response};
 use crate::model::Grant;
+use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::store::{grants, Store};
 use serde_json::{json, Value};
@@ -15,11 +16,21 @@ pub async fn list<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx.config, req)?;
+    authorize(ctx, req).await?;
     let params = Params::from_query(&req.query)?;
     let found = match (params.get("sub"), params.get("client_id")) {
-        (Some(sub), None) => grants::list_for_user(ctx.store, sub).await?,
-        (None, Some(client_id)) => grants::list_for_client(ctx.store, client_id).await?,
+        (Some(sub), None) => {
+            identifiers::check_sub(sub).map_err(OAuthError::invalid_request)?;
+            grants::list_for_user(ctx.store, sub).await?
+        }
+        (None, Some(client_id)) => {
+            if !identifiers::is_client_id(client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id must be 1 to 64 characters of A-Z a-z 0-9 - _",
+                ));
+            }
+            grants::list_for_client(ctx.store, client_id).await?
+        }
         _ => {
             return Err(OAuthError::invalid_request(
                 "Give exactly one of sub or client_id",
@@ -35,10 +46,13 @@ pub async fn item<S: Store, C: Crypto>(
     req: &Request,
     grant_id: &str,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx.config, req)?;
-    let grant = grants::get_grant(ctx.store, grant_id)
-        .await?
-        .ok_or_else(|| OAuthError::not_found(format!("No grant with id {grant_id:?}")))?;
+    authorize(ctx, req).await?;
+    // The path segment is still percent-encoded: an id we never issued names nothing.
+    let found = match identifiers::is_grant_id(grant_id) {
+        true => grants::get_grant(ctx.store, grant_id).await?,
+        false => None,
+    };
+    let grant = found.ok_or_else(|| OAuthError::not_found("No grant with this grant_id"))?;
     if req.method == Method::Delete {
         grants::revoke_grant(ctx.store, &grant).await?;
         return Ok(Response::new(204));

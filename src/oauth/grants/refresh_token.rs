@@ -56,7 +56,8 @@ fn narrowed_scope(params: &Params, granted: &[String]) -> Result<Vec<String>, OA
     let requested = scope::parse_scope(text).map_err(OAuthError::invalid_scope)?;
     if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
         return Err(OAuthError::invalid_scope(format!(
-            "scope {extra:?} was not granted; a refresh may only narrow the scope"
+            "scope {} was not granted; a refresh may only narrow the scope",
+            crate::error::quoted(extra)
         )));
     }
     if requested.is_empty() {
