@@ -61,6 +61,9 @@ async fn dispatch<S: Store, C: Crypto>(
         return Ok(preflight());
     }
     let cors = route.allows_cors();
+    if endpoints::admin::uses_admin_token(&route, req) {
+        endpoints::admin::throttle(ctx, req).await?;
+    }
     let response = route_to(ctx, req, route).await;
     if cors {
         // Errors too: a browser client must be able to read the error body.

@@ -99,33 +99,34 @@ fn is_description_byte(b: u8) -> bool {
     matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)
 }
 
-/// `text` made a valid `error_description`: `"` becomes `'`, `\` becomes `/`, any other
+/// `text` made a valid `error_description`: `"` becomes `'`, `\\` becomes `/`, any other
 /// character outside the allowed set `?`, and it is cut at [`MAX_DESCRIPTION_CHARS`].
 pub fn safe_description(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(MAX_DESCRIPTION_CHARS)
-        .map(|c| match c {
-            '"' => '\'',
-            '\\' => '/',
-            c if c.is_ascii() && is_description_byte(c as u8) => c,
-            _ => '?',
-        })
-        .collect();
-    if text.chars().nth(MAX_DESCRIPTION_CHARS).is_some() {
-        out.truncate(MAX_DESCRIPTION_CHARS - 3);
-        out.push_str("...");
-    }
-    out
+    sanitized(text, MAX_DESCRIPTION_CHARS)
 }
 
 /// Input quoted inside a description: `'value'`, at most 64 characters of it.
 pub fn quoted(input: &str) -> String {
-    let mut s: String = input.chars().take(64).collect();
-    if input.chars().nth(64).is_some() {
-        s.push_str("...");
+    format!("'{}'", sanitized(input, 64))
+}
+
+fn sanitized(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars));
+    for (n, c) in text.chars().enumerate() {
+        if n == max_chars {
+            // Every character written is ASCII: bytes and characters agree.
+            out.truncate(max_chars.saturating_sub(3));
+            out.push_str("...");
+            break;
+        }
+        out.push(match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_ascii() && is_description_byte(c as u8) => c,
+            _ => '?',
+        });
     }
-    format!("'{}'", safe_description(&s))
+    out
 }
 
 impl OAuthError {

@@ -294,7 +294,7 @@ fn duplicate_json_members_are_refused_like_repeated_form_parameters() {
                 r#"{"client_name":"A","redirect_uris":["https://a.example/"],"scope":"profile:read","scope":"images:write"}"#,
             ),
     );
-    assert!(expect_error(&r, 400, "invalid_request").contains("member scope is repeated"));
+    assert!(expect_error(&r, 400, "invalid_request").contains("Parameter scope is repeated"));
 }
 
 #[test]

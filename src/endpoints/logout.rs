@@ -64,7 +64,7 @@ async fn from_platform<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
-    admin::authorize(ctx, req).await?;
+    admin::authorize(ctx.config, req)?;
     let params = Params::from_body(req, &[])?;
     let sub = params.require("sub")?;
     identifiers::check_sub(sub).map_err(OAuthError::invalid_request)?;

@@ -12,24 +12,30 @@ use crate::ui;
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https:; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Adds the origin of `url` to the page's `form-action` (CSP 3 §6.3.3: checked on every
-/// redirect after the POST). A host CSP cannot name (an IPv6 literal) adds only its scheme.
+/// Adds the origin of `url` (an absolute URL: a checked redirect URI, or `LOGIN_URL`) to the
+/// page's `form-action` (CSP 3 §6.3.3: checked on every redirect after the POST). An IPv6
+/// literal, which CSP host sources cannot name, adds only its scheme. `form-action` is the
+/// last directive, so the source is appended.
 pub fn allow_form_target(response: Response, url: &str) -> Response {
     let Some(csp) = response.header("content-security-policy") else {
         return response;
     };
-    let Ok(parsed) = url::Url::parse(url) else {
+    let b = url.as_bytes();
+    let Some(colon) = b.iter().position(|&c| c == b':') else {
         return response;
     };
-    let source = match parsed.host() {
-        Some(url::Host::Ipv6(_)) | None => format!("{}:", parsed.scheme()),
-        Some(_) => parsed.origin().ascii_serialization(),
-    };
-    let updated = csp.replacen(
-        "form-action 'self'",
-        &format!("form-action 'self' {source}"),
-        1,
-    );
+    // `scheme://authority`, or `scheme:` alone.
+    let mut end = colon + 1;
+    if b[end..].starts_with(b"//") && b.get(end + 2).is_some_and(|&c| c != b'[') {
+        end += 2;
+        while end < b.len() && !b"/?#".contains(&b[end]) {
+            end += 1;
+        }
+    }
+    let mut updated = String::with_capacity(csp.len() + end + 1);
+    updated.push_str(csp);
+    updated.push(' ');
+    updated.push_str(&url[..end]);
     response.set_header("content-security-policy", &updated)
 }
 
@@ -62,6 +68,11 @@ mod tests {
     fn forms_may_post_only_here_and_to_the_origins_added() {
         let page = html(200, String::new());
         assert_eq!(form_action(&page), "form-action 'self'");
+        let csp = page.header("content-security-policy").unwrap();
+        assert!(
+            csp.ends_with("form-action 'self'"),
+            "sources are appended to it"
+        );
         let cases = [
             (
                 "http://127.0.0.1:53682/callback?x=1",
@@ -73,6 +84,10 @@ mod tests {
             ),
             ("http://[::1]:8080/cb", "form-action 'self' http:"),
             ("not a url", "form-action 'self'"),
+            (
+                "https://app.example",
+                "form-action 'self' https://app.example",
+            ),
         ];
         for (url, want) in cases {
             assert_eq!(
@@ -87,7 +102,7 @@ mod tests {
         );
         assert_eq!(
             form_action(&both),
-            "form-action 'self' https://b.example https://a.example"
+            "form-action 'self' https://a.example https://b.example"
         );
         let json = allow_form_target(Response::new(200), "https://a.example/");
         assert!(json.header("content-security-policy").is_none());

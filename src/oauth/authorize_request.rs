@@ -151,55 +151,35 @@ fn requested_scopes(
 
 /// `state` exactly as the client sent it, still form-urlencoded: RFC 6749 §4.1.2 returns "the
 /// exact value received", and decoding to text would turn bytes that are not UTF-8 into
-/// U+FFFD. A value holding characters that cannot stand in a `Location` header is re-encoded
-/// byte for byte (it decodes to the same bytes). Empty counts as absent, like any parameter.
+/// U+FFFD. Characters that cannot stand in a `Location` header (a browser would have
+/// percent-encoded them) are percent-encoded, which decodes to the same bytes. Empty counts as
+/// absent, like any parameter.
 fn raw_state(query: &str) -> Option<String> {
     let raw = query.split('&').find_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (form_decode(name) == b"state").then_some(value)
+        // The name as `Params` reads it (decoded), the value as received.
+        let (name, _) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+        (name == "state").then(|| pair.split_once('=').map_or("", |(_, v)| v))
     })?;
     if raw.is_empty() {
         return None;
     }
-    if is_query_safe(raw) {
-        return Some(raw.to_string());
-    }
-    Some(url::form_urlencoded::byte_serialize(&form_decode(raw)).collect())
-}
-
-/// application/x-www-form-urlencoded decoding to bytes: `+` is a space, `%XX` a byte.
-fn form_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            (b'+', _) => out.push(b' '),
-            (b, _) => out.push(b),
+    let mut out = String::with_capacity(raw.len());
+    let bytes = raw.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = b == b'%'
+            && bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        if escape || b.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@/?".contains(&b) {
+            out.push(b as char);
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
-        i += 1;
     }
-    out
-}
-
-/// Whether `s` may be copied into a URL query as it is: RFC 3986 `pchar`s and `/ ?`, but not
-/// `&` (it would end the value), with every `%` starting a `%XX` escape.
-fn is_query_safe(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.iter().enumerate().all(|(i, &c)| match c {
-        b'%' => b
-            .get(i + 1..i + 3)
-            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
-        c => c.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@/?".contains(&c),
-    })
+    Some(out)
 }
 
 /// The redirect back to the client: `redirect_uri` plus `params`, `state` (already encoded,
@@ -279,7 +259,7 @@ mod tests {
             ("state=", None),
             ("other=1", None),
             // Characters a browser would have encoded are encoded, to the same bytes.
-            ("state=a\"b<%zz", Some("a%22b%3C%25zz")),
+            ("state=a\"b<%zz%4", Some("a%22b%3C%25zz%254")),
             ("state=caf\u{e9}", Some("caf%C3%A9")),
         ];
         for (query, want) in cases {

@@ -116,7 +116,7 @@ fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, String> {
     // A repeated claim (two `sub`s) is refused: readers must not disagree on which counts.
     match super::strict_json::parse_object(&bytes) {
         Ok(map) => Ok(map),
-        Err(super::strict_json::ObjectError::Malformed(e)) if e.contains("is repeated") => {
+        Err(super::strict_json::ObjectError::Repeated(_)) => {
             Err(format!("assertion {what} repeats a member"))
         }
         Err(_) => Err(format!("assertion {what} is not a JSON object")),

@@ -99,6 +99,10 @@ pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, OAuthE
         Err(ObjectError::NotAnObject) => {
             Err(OAuthError::invalid_request("JSON body must be an object"))
         }
+        // The same rule and words as a repeated form parameter (`Params::new`).
+        Err(ObjectError::Repeated(name)) => Err(OAuthError::invalid_request(format!(
+            "Parameter {name} is repeated"
+        ))),
     }
 }
 
@@ -171,7 +175,7 @@ mod tests {
             ),
             (
                 body("application/json", r#"{"a": "x", "a": "y"}"#),
-                "member a is repeated",
+                "Parameter a is repeated",
             ),
         ];
         for (req, message) in cases {

@@ -38,9 +38,10 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
     if uri.contains('#') {
         return Err("redirect URI must not contain a fragment".into());
     }
-    let authority = uri
-        .split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
+    let after_scheme = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"));
+    let authority = after_scheme.map(|rest| rest.split(['/', '?']).next().unwrap_or(""));
     if authority.is_some_and(|a| a.contains('@'))
         || !parsed.username().is_empty()
         || parsed.password().is_some()
@@ -48,9 +49,9 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
         return Err("redirect URI must not contain credentials or an @ before the host".into());
     }
     match parsed.scheme() {
-        "https" | "http" if !uri.starts_with(&format!("{}://", parsed.scheme())) => {
+        "https" | "http" if after_scheme.is_none() => {
             return Err(format!(
-                "redirect URI must start with {}:// (two slashes)",
+                "redirect URI must start with {}:// (lower case, two slashes)",
                 parsed.scheme()
             ))
         }
@@ -133,9 +134,13 @@ fn loopback_authority(uri: &str) -> Option<(&str, Option<&str>, &str)> {
 /// A port as the URL parser writes it: 1-65535, no leading zero, and never the scheme's default
 /// (`:80` is written without a port). Anything else would reach another port than it reads.
 fn is_canonical_port(p: &str) -> bool {
-    !p.starts_with('0')
-        && p.bytes().all(|b| b.is_ascii_digit())
-        && p.parse::<u16>().is_ok_and(|n| n != 0 && n != 80)
+    let digits = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+    digits
+        && !p.starts_with('0')
+        && p.bytes()
+            .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
+            .le(&65535)
+        && p != "80"
 }
 
 fn without_loopback_port(uri: &str) -> Option<String> {

@@ -80,14 +80,14 @@ impl ScopeCatalog {
     }
 
     /// The description as pages show it: the catalog's text with its first letter capitalised
-    /// (the scope's name when it is not in the catalog).
+    /// when it is an ASCII letter (the scope's name when it is not in the catalog).
     pub fn display_description(&self, name: &str) -> String {
-        let text = self.description(name).unwrap_or(name);
-        let mut chars = text.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect(),
-            None => String::new(),
+        // ASCII only: Unicode case tables would cost the bundle ~10 kB for one letter.
+        let mut text = self.description(name).unwrap_or(name).to_string();
+        if let Some(first) = text.get_mut(..1) {
+            first.make_ascii_uppercase();
         }
+        text
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {

@@ -32,7 +32,8 @@ impl Subjects {
     }
 }
 
-async fn count(store: &impl Store, key: &str) -> Result<u32, OAuthError> {
+/// Failures counted under `key` so far (also the admin-token throttle's count).
+pub async fn count(store: &impl Store, key: &str) -> Result<u32, OAuthError> {
     Ok(store
         .get(key)
         .await?
@@ -53,9 +54,15 @@ pub async fn is_locked(store: &impl Store, s: &Subjects) -> Result<bool, OAuthEr
 
 pub async fn record_failure(store: &impl Store, s: &Subjects) -> Result<(), OAuthError> {
     for key in std::iter::once(&s.account).chain(s.address.as_ref()) {
-        let n = count(store, key).await?.saturating_add(1);
-        store.put(key, &n.to_string(), Some(WINDOW_SECONDS)).await?;
+        add_failure(store, key).await?;
     }
+    Ok(())
+}
+
+/// Counts one more failure under `key`, for [`WINDOW_SECONDS`] from now.
+pub async fn add_failure(store: &impl Store, key: &str) -> Result<(), OAuthError> {
+    let n = count(store, key).await?.saturating_add(1);
+    store.put(key, &n.to_string(), Some(WINDOW_SECONDS)).await?;
     Ok(())
 }
 

@@ -20,7 +20,7 @@ pub async fn collection<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx, req).await?;
+    authorize(ctx.config, req)?;
     if req.method == Method::Get {
         let list: Vec<Value> = clients::list(ctx.store).await?.iter().map(view).collect();
         return Ok(Response::json(200, &json!({ "clients": list })));
@@ -42,7 +42,7 @@ pub async fn item<S: Store, C: Crypto>(
     req: &Request,
     client_id: &str,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx, req).await?;
+    authorize(ctx.config, req)?;
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
@@ -68,7 +68,7 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
     req: &Request,
     client_id: &str,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx, req).await?;
+    authorize(ctx.config, req)?;
     let client = find(ctx, client_id).await?;
     let Some(secret) = issue_secret(ctx, &client)? else {
         return Err(OAuthError::invalid_request(

@@ -5,28 +5,19 @@ pub mod grants;
 pub mod users;
 
 use crate::app::Ctx;
+use crate::config::Config;
 use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::Request;
-use crate::oauth::throttle::WINDOW_SECONDS;
+use crate::http::{Method, Request};
+use crate::oauth::throttle::{self, WINDOW_SECONDS};
+use crate::router::Route;
 use crate::store::{keys, Store};
 use crate::token::opaque;
 use sha2::{Digest, Sha256};
 
-/// Wrong admin tokens accepted per client address within the window (900 s from the latest).
-/// The token has at least 32 characters, so guessing is hopeless anyway; the limit keeps a
-/// guesser (or a leaked-token spray) from trying at the Worker's pace.
-pub const MAX_ADMIN_FAILURES: u32 = 10;
-
 /// Checks the admin bearer credential in constant time. Both sides are hashed first so the
-/// comparison does not even reveal the token's length. Wrong tokens are counted per
-/// `CF-Connecting-IP` (one count for all when absent, as locally); past the limit every
-/// attempt from there, right or wrong, is `429` until the window ends, so the count cannot be
-/// used to test guesses.
-pub async fn authorize<S: Store, C: Crypto>(
-    ctx: &Ctx<'_, S, C>,
-    req: &Request,
-) -> Result<(), OAuthError> {
+/// comparison does not even reveal the token's length.
+pub fn authorize(config: &Config, req: &Request) -> Result<(), OAuthError> {
     let presented = req
         .header("authorization")
         .and_then(|v| {
@@ -40,15 +31,50 @@ pub async fn authorize<S: Store, C: Crypto>(
                 "Admin API requires Authorization: Bearer <ADMIN_TOKEN>",
             )
         })?;
+    let expected = Sha256::digest(config.admin_token.as_bytes());
+    if constant_time_eq(&Sha256::digest(presented.as_bytes()), &expected) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "Invalid admin token",
+        ))
+    }
+}
+
+/// Wrong admin tokens accepted per client address within the window (900 s from the latest).
+/// The token has at least 32 characters, so guessing is hopeless anyway; the limit keeps a
+/// guesser (or a leaked-token spray) from trying at the Worker's pace.
+pub const MAX_ADMIN_FAILURES: u32 = 10;
+
+/// Whether this request presents the admin credential: the admin API, and the platform's
+/// server-to-server logout (a POST with `Authorization`).
+pub fn uses_admin_token(route: &Route, req: &Request) -> bool {
+    match route {
+        Route::Logout => req.method == Method::Post && req.header("authorization").is_some(),
+        Route::AdminClients
+        | Route::AdminClient(_)
+        | Route::AdminClientSecret(_)
+        | Route::AdminUsers
+        | Route::AdminUser(_)
+        | Route::AdminGrants
+        | Route::AdminGrant(_) => true,
+        _ => false,
+    }
+}
+
+/// Runs before every call that [`uses_admin_token`] (one place, so no endpoint can miss it):
+/// wrong tokens are counted per `CF-Connecting-IP` (one count for all when absent, as
+/// locally), and past the limit every attempt from there, right or wrong, is `429` until the
+/// window ends, so the count cannot be used to test guesses. A wrong token answers its `401`
+/// here; a right one goes on to the endpoint, which checks it again.
+pub async fn throttle<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<(), OAuthError> {
     let address = req.header("cf-connecting-ip").unwrap_or("");
     let key = keys::admin_failures(&opaque::hash(&format!("admin-address:{address}")));
-    let failures: u32 = ctx
-        .store
-        .get(&key)
-        .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if failures >= MAX_ADMIN_FAILURES {
+    if throttle::count(ctx.store, &key).await? >= MAX_ADMIN_FAILURES {
         return Err(OAuthError::new(
             ErrorCode::TooManyRequests,
             format!(
@@ -56,14 +82,12 @@ pub async fn authorize<S: Store, C: Crypto>(
             ),
         ));
     }
-    let expected = Sha256::digest(ctx.config.admin_token.as_bytes());
-    if constant_time_eq(&Sha256::digest(presented.as_bytes()), &expected) {
-        return Ok(());
+    match authorize(ctx.config, req) {
+        // No credential at all is not a guess.
+        Err(e) if req.header("authorization").is_some() => {
+            throttle::add_failure(ctx.store, &key).await?;
+            Err(e)
+        }
+        _ => Ok(()),
     }
-    let count = failures.saturating_add(1).to_string();
-    ctx.store.put(&key, &count, Some(WINDOW_SECONDS)).await?;
-    Err(OAuthError::new(
-        ErrorCode::InvalidToken,
-        "Invalid admin token",
-    ))
 }

@@ -23,7 +23,7 @@ pub async fn collection<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx, req).await?;
+    authorize(ctx.config, req)?;
     if req.method == Method::Get {
         let list: Vec<Value> = users::list(ctx.store).await?.iter().map(view).collect();
         return Ok(Response::json(200, &json!({ "users": list })));
@@ -57,7 +57,7 @@ pub async fn item<S: Store, C: Crypto>(
     req: &Request,
     sub: &str,
 ) -> Result<Response, OAuthError> {
-    authorize(ctx, req).await?;
+    authorize(ctx.config, req)?;
     let user = users::get(ctx.store, sub)
         .await?
         .ok_or_else(|| OAuthError::not_found(format!("No user with sub {}", quoted(sub))))?;
