@@ -1,5 +1,6 @@
 //! The request pipeline: size limit → route → endpoint → one error-to-response mapping.
 
+use crate::config::LoginMode;
 use crate::crypto::Crypto;
 use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
@@ -32,6 +33,13 @@ pub async fn handle<S: Store, C: Crypto>(
             error.to_response()
         }
     };
+    // In delegated mode a sign-in may lead through the platform's login (CSP form-action).
+    let response = match &ctx.config.login {
+        LoginMode::Delegated { login_url } => {
+            endpoints::pages::allow_form_target(response, login_url)
+        }
+        LoginMode::Builtin => response,
+    };
     crate::ui::brand::apply(&ctx.config.brand, response)
         .with_header("x-content-type-options", "nosniff")
 }
@@ -48,6 +56,9 @@ async fn dispatch<S: Store, C: Crypto>(
         return Ok(preflight());
     }
     let cors = route.allows_cors();
+    if endpoints::admin::uses_admin_token(&route, req) {
+        endpoints::admin::throttle(ctx, req).await?;
+    }
     let response = route_to(ctx, req, route).await;
     if cors {
         // Errors too: a browser client must be able to read the error body.

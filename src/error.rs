@@ -32,6 +32,8 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    /// RFC 6585 §4: too many failed attempts from one address (429 with `Retry-After`).
+    TooManyRequests,
     /// The resource already exists (an admin creating a taken email): 409 with the
     /// RFC 6749-style `invalid_request` code, so clients need not learn a new one.
     Conflict,
@@ -57,6 +59,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "invalid_request",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Conflict => "invalid_request",
         }
     }
@@ -69,6 +72,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,
@@ -86,11 +90,51 @@ pub struct OAuthError {
     pub cors: bool,
 }
 
+/// Longest `error_description` sent; longer ones (quoting long input) are cut.
+pub const MAX_DESCRIPTION_CHARS: usize = 300;
+
+/// Whether RFC 6749 §4.1.2.1 / §5.2 allow `b` in `error_description`:
+/// `%x20-21 / %x23-5B / %x5D-7E` (printable ASCII but `"` and `\`).
+fn is_description_byte(b: u8) -> bool {
+    matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)
+}
+
+/// `text` made a valid `error_description`: `"` becomes `'`, `\\` becomes `/`, any other
+/// character outside the allowed set `?`, and it is cut at [`MAX_DESCRIPTION_CHARS`].
+pub fn safe_description(text: &str) -> String {
+    sanitized(text, MAX_DESCRIPTION_CHARS)
+}
+
+/// Input quoted inside a description: `'value'`, at most 64 characters of it.
+pub fn quoted(input: &str) -> String {
+    format!("'{}'", sanitized(input, 64))
+}
+
+fn sanitized(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars));
+    for (n, c) in text.chars().enumerate() {
+        if n == max_chars {
+            // Every character written is ASCII: bytes and characters agree.
+            out.truncate(max_chars.saturating_sub(3));
+            out.push_str("...");
+            break;
+        }
+        out.push(match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_ascii() && is_description_byte(c as u8) => c,
+            _ => '?',
+        });
+    }
+    out
+}
+
 impl OAuthError {
+    /// The one constructor: the description is made safe for `error_description` here.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> OAuthError {
         OAuthError {
             code,
-            description: description.into(),
+            description: safe_description(&description.into()),
             debug: None,
             cors: false,
         }
@@ -156,7 +200,7 @@ impl OAuthError {
             self.status(),
             &Body {
                 error: self.code.as_str(),
-                error_description: &self.description,
+                error_description: &safe_description(&self.description),
             },
         )
         .no_store();
@@ -173,6 +217,13 @@ impl OAuthError {
                 response = response.with_header(
                     "www-authenticate",
                     "Bearer realm=\"edge-oauth-admin\", error=\"invalid_token\"",
+                );
+            }
+            // RFC 9110 §10.2.3: the throttle's window, an upper bound on the wait.
+            ErrorCode::TooManyRequests => {
+                response = response.with_header(
+                    "retry-after",
+                    &crate::oauth::throttle::WINDOW_SECONDS.to_string(),
                 );
             }
             _ => {}
@@ -231,6 +282,24 @@ mod tests {
         assert_eq!(body["error"], "invalid_request");
         assert_eq!(body["error_description"], "email taken");
         assert!(r.header("www-authenticate").is_none());
+    }
+
+    #[test]
+    fn error_descriptions_hold_only_the_characters_rfc_6749_allows() {
+        let hostile = "scope nope\"\\x caf\u{e9} \u{1f600}\r\n\t\u{0}end";
+        let e = OAuthError::invalid_scope(format!("{} is not a valid scope", quoted(hostile)));
+        let mut raw = e.clone();
+        raw.description = hostile.to_string(); // even if a caller writes the field directly
+        for err in [e, raw] {
+            let body: serde_json::Value = serde_json::from_slice(&err.to_response().body).unwrap();
+            let text = body["error_description"].as_str().unwrap();
+            assert!(text.bytes().all(is_description_byte), "{text:?}");
+            assert!(text.contains("nope'/x"), "{text:?}");
+        }
+        assert_eq!(quoted("a\"b"), "'a'b'");
+        let long = safe_description(&"x".repeat(10_000));
+        assert_eq!(long.len(), MAX_DESCRIPTION_CHARS);
+        assert!(long.ends_with("..."));
     }
 
     #[test]

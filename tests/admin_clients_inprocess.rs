@@ -112,7 +112,7 @@ fn create_rejects_each_invalid_field_with_rfc7591_error() {
             "unknown scope",
             with("scope", json!("profile:read admin:all")),
             "invalid_client_metadata",
-            "\"admin:all\"",
+            "'admin:all'",
         ),
         (
             "empty scope",

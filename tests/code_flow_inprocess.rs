@@ -16,7 +16,9 @@ fn full_flow_issues_rfc9068_token_with_granted_scopes() {
     let b = Browser::new(&s.h, ISSUER);
     let consent = to_consent(&s, &b, &authorize_url(&s.client_id, &[]));
     assert!(
-        consent.body.contains("Read your basic profile"),
+        consent
+            .body
+            .contains("Read basic profile (name, email, avatar)"),
         "scope descriptions from the catalog"
     );
     let r = submit_consent(&b, &consent, &["profile:read", "images:read"], "approve");

@@ -30,7 +30,7 @@ fn run_confidential_flow(
     let consent = login_to_consent(&b, auth_url.as_str(), &email);
     assert!(consent.body.contains("Album Printer") && consent.body.contains("Prints photo albums"));
     assert!(
-        consent.body.contains("View your images"),
+        consent.body.contains("View images"),
         "scope description from the catalog"
     );
     let back = decide(&b, &consent, &["profile:read", "images:read"], "approve");

@@ -415,7 +415,7 @@ fn connected_apps_lists_and_revokes() {
     let t = tokens(&st, &b, &["profile:read", "images:read"]);
     let page = b.get("/account/apps");
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("Photo Printer") && page.body.contains("View your images"));
+    assert!(page.body.contains("Photo Printer") && page.body.contains("View images"));
     let r = b.post_form(
         "/account/apps/revoke",
         &[("csrf_token", "forged"), ("client_id", &st.client_id)],

@@ -197,7 +197,7 @@ fn invalid_input_returns_the_form_with_values_and_the_field_message() {
             "unknown scope",
             "scope",
             "admin:all",
-            "scope \"admin:all\" is not in the scope catalog",
+            "scope 'admin:all' is not in the scope catalog",
         ),
     ];
     for (name, field, value, message) in cases {
@@ -211,7 +211,7 @@ fn invalid_input_returns_the_form_with_values_and_the_field_message() {
             r.body.contains("value=\"&lt;kept&gt;\""),
             "{name}: values kept"
         );
-        let escaped = message.replace('"', "&quot;");
+        let escaped = message.replace('"', "&quot;").replace('\'', "&#x27;");
         assert!(r.body.contains(&escaped), "{name}: {}", r.body);
         assert!(r.body.contains("role=\"alert\""), "{name}");
     }

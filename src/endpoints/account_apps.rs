@@ -7,6 +7,7 @@ use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Request, Response};
+use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::state::{GrantView, State, MAX_PAGE};
@@ -43,9 +44,18 @@ pub async fn get<S: Store, C: Crypto>(
         }
     }
     let catalog = &ctx.config.scopes;
-    let ordered: Vec<Vec<String>> = rows
+    let ordered: Vec<Vec<(String, String)>> = rows
         .iter()
-        .map(|(_, s, _)| catalog.in_catalog_order(s))
+        .map(|(_, s, _)| {
+            catalog
+                .in_catalog_order(s)
+                .into_iter()
+                .map(|name| {
+                    let text = catalog.display_description(&name);
+                    (name, text)
+                })
+                .collect()
+        })
         .collect();
     let list: Vec<ConnectedApp> = rows
         .iter()
@@ -56,7 +66,7 @@ pub async fn get<S: Store, C: Crypto>(
             logo_uri: client.logo_uri.as_deref(),
             scopes: scopes
                 .iter()
-                .map(|s| (s.as_str(), catalog.description(s).unwrap_or(s)))
+                .map(|(s, text)| (s.as_str(), text.as_str()))
                 .collect(),
             since: apps::date(*since),
         })
@@ -96,9 +106,12 @@ pub async fn revoke<S: Store, C: Crypto>(
             "client_id is required",
         ));
     };
-    ctx.state()
-        .revoke_user(&session.sub, Some(client_id))
-        .await?;
+    // An id no client can have names no grant: nothing to revoke (as RFC 7009 §2.2 answers).
+    if identifiers::is_client_id(client_id) {
+        ctx.state()
+            .revoke_user(&session.sub, Some(client_id))
+            .await?;
+    }
     Ok(Response::redirect(303, PATH).no_store())
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Validates the request, then: no session → login (the built-in login page, or a redirect to
 //! the platform's login URL in delegated mode); a session and a remembered consent covering
-//! the requested scopes → a code at once; otherwise → the consent page.
+//! the requested scopes → a code at once (not for a public client redirecting to loopback or
+//! a custom scheme, RFC 8252 §8.6); otherwise → the consent page.
 
 use super::pages;
 use crate::app::Ctx;
@@ -40,17 +41,21 @@ pub async fn get<S: Store, C: Crypto>(
             return Ok(Response::redirect(302, &url));
         }
     };
+    // The login and consent forms end in a redirect to the client (CSP form-action).
+    let to_client = |page: Response| pages::allow_form_target(page, &request.redirect_uri);
     let Some((session_hash, session)) = session::current(ctx, req).await? else {
-        return login(ctx, &return_to(req), Some(&request.client.client_name));
+        return login(ctx, &return_to(req), Some(&request.client.client_name)).map(to_client);
     };
-    if !request.force_consent {
+    if request.may_skip_consent() {
         // One step: a code only if the remembered consent covers the request.
         let remembered = CodeConsent::Remembered;
         if let Some(url) = issue_code(ctx, &request, &session.sub, remembered).await? {
             return Ok(Response::redirect(302, &url));
         }
     }
-    consent_page(ctx, &request, &session_hash, &session).await
+    consent_page(ctx, &request, &session_hash, &session)
+        .await
+        .map(to_client)
 }
 
 /// Where login sends the browser back to: this same request (a path, never another origin).
@@ -128,15 +133,16 @@ async fn consent_page<S: Store, C: Crypto>(
     };
     pending::put(ctx.store, &request_id, &pending, ctx.now).await?;
     let client = &request.client;
+    let texts: Vec<String> = request
+        .scopes
+        .iter()
+        .map(|s| ctx.config.scopes.display_description(s))
+        .collect();
     let scopes = request
         .scopes
         .iter()
-        .map(|s| {
-            (
-                s.as_str(),
-                ctx.config.scopes.description(s).unwrap_or(s.as_str()),
-            )
-        })
+        .zip(&texts)
+        .map(|(s, text)| (s.as_str(), text.as_str()))
         .collect();
     let page = ui::consent::render(&ui::consent::ConsentPage {
         action: PATH,

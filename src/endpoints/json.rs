@@ -14,12 +14,8 @@ pub fn object_body(req: &Request) -> Result<JsonObject, OAuthError> {
             ))
         }
     }
-    let value: Value = serde_json::from_slice(&req.body)
-        .map_err(|e| OAuthError::invalid_request(format!("Malformed JSON body: {e}")))?;
-    match value {
-        Value::Object(map) => Ok(JsonObject(map)),
-        _ => Err(OAuthError::invalid_request("JSON body must be an object")),
-    }
+    // The same reading as token requests: a repeated member is refused (see `strict_json`).
+    crate::oauth::params::json_object(&req.body).map(JsonObject)
 }
 
 pub struct JsonObject(pub Map<String, Value>);

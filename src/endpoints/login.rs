@@ -95,6 +95,7 @@ pub async fn post<S: Store, C: Crypto>(
         return Ok(pages::html(401, page));
     };
     throttle::succeeded(ctx, &email).await?;
+    session::end_current(ctx, req).await?;
     let set_session =
         session::start(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
     let clear_csrf = session::set_cookie(

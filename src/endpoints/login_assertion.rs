@@ -50,9 +50,9 @@ pub async fn post<S: Store, C: Crypto>(
     if ctx.store.get(&jti_key).await?.is_some() {
         return refuse("The login assertion was refused: it was already used");
     }
-    ctx.store
-        .put(&jti_key, "", Some(ttl_until(assertion.exp, ctx.now)))
-        .await?;
+    session::end_current(ctx, req).await?;
+    // The session first, then the jti: a failure of ours must not burn the platform's
+    // assertion (and KV would refuse to write and then release one key within a second).
     let cookie = session::start(
         ctx,
         &assertion.sub,
@@ -60,6 +60,9 @@ pub async fn post<S: Store, C: Crypto>(
         assertion.email.clone(),
     )
     .await?;
+    ctx.store
+        .put(&jti_key, "", Some(ttl_until(assertion.exp, ctx.now)))
+        .await?;
     let return_to = safe_return_to(
         params
             .get("return_to")

@@ -6,12 +6,16 @@
 //!   and the user's `sub`; ends all of that user's sessions.
 //!
 //! Either way an optional `revoke` also revokes the user's grants: `all`, or a `client_id`.
+//! The sessions are ended first, so a sign-out never fails half-way with the user still
+//! signed in; a `revoke` that cannot name a client revokes nothing (as RFC 7009 §2.2 answers
+//! for an unknown token).
 
 use super::{admin, pages};
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Request, Response};
+use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::state::{sessions, State};
@@ -54,6 +58,8 @@ pub async fn post<S: Store, C: Crypto>(
     sessions::delete(ctx.store, &hash, &session.sub).await?;
     revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
     let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
+    // Ended before the optional revocation: should that fail, the user is signed out anyway.
+    revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
     Ok(pages::error(200, "Signed out", "You are signed out.").with_header("set-cookie", &clear))
 }
 
@@ -64,8 +70,9 @@ async fn from_platform<S: Store, C: Crypto>(
     admin::authorize(ctx.config, req)?;
     let params = Params::from_body(req, &[])?;
     let sub = params.require("sub")?;
-    let grants_revoked = revoke_requested(ctx, sub, params.get("revoke")).await?;
+    identifiers::check_sub(sub).map_err(OAuthError::invalid_request)?;
     let sessions_ended = sessions::delete_all_for(ctx.store, sub).await?;
+    let grants_revoked = revoke_requested(ctx, sub, params.get("revoke")).await?;
     Ok(Response::json(
         200,
         &json!({"sessions_ended": sessions_ended, "grants_revoked": grants_revoked}),
@@ -80,6 +87,10 @@ async fn revoke_requested<S: Store, C: Crypto>(
     match revoke {
         None => Ok(0),
         Some("all") => Ok(ctx.state().revoke_user(sub, None).await?),
-        Some(client_id) => Ok(ctx.state().revoke_user(sub, Some(client_id)).await?),
+        Some(client_id) if identifiers::is_client_id(client_id) => {
+            Ok(ctx.state().revoke_user(sub, Some(client_id)).await?)
+        }
+        // No client can have this id, so the user has no grant of it to revoke.
+        Some(_) => Ok(0),
     }
 }

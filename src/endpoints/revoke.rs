@@ -5,7 +5,7 @@
 
 use crate::app::Ctx;
 use crate::crypto::Crypto;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::http::{Request, Response};
 use crate::oauth::{access_token, client_auth, params::Params};
 use crate::state::State;
@@ -25,8 +25,9 @@ pub async fn post<S: Store, C: Crypto>(
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedTokenType,
                 format!(
-                "token_type_hint {other:?} is not supported (use access_token or refresh_token)"
-            ),
+                    "token_type_hint {} is not supported (use access_token or refresh_token)",
+                    quoted(other)
+                ),
             ))
         }
     };

@@ -3,7 +3,7 @@
 
 use crate::app::Ctx;
 use crate::crypto::Crypto;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::http::{Request, Response};
 use crate::oauth::client_auth;
 use crate::oauth::grants::{authorization_code, refresh_token};
@@ -21,7 +21,7 @@ pub async fn post<S: Store, C: Crypto>(
         "refresh_token" => refresh_token::exchange(ctx, &client, &params).await,
         other => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
-            format!("grant_type {other:?} is not supported"),
+            format!("grant_type {} is not supported", quoted(other)),
         )),
     }
 }

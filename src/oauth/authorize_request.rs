@@ -7,7 +7,7 @@
 use super::params::Params;
 use super::{pkce, redirect_uri, scope};
 use crate::config::Config;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::model::Client;
 use crate::store::{clients, Store};
 
@@ -15,12 +15,27 @@ use crate::store::{clients, Store};
 pub struct AuthorizeRequest {
     pub client: Client,
     pub redirect_uri: String,
+    /// `state` as received, still form-urlencoded (see [`raw_state`]).
     pub state: Option<String>,
     /// Requested scopes in catalog order; the client's registered scopes when omitted (§3.3).
     pub scopes: Vec<String>,
     pub code_challenge: String,
     /// `prompt=consent`: ask again even when the user already granted these scopes.
     pub force_consent: bool,
+}
+
+impl AuthorizeRequest {
+    /// Whether a remembered consent may answer this request without showing the page.
+    ///
+    /// RFC 8252 §8.6: without proof of the client's identity, a request is processed as if
+    /// nothing had been approved before. A loopback or custom-scheme redirect URI can be
+    /// claimed by any program on the device, and a public client has no secret, so anyone can
+    /// start such a request with their own PKCE challenge and collect the code. An `https`
+    /// redirect URI is bound to its site, and a confidential client must also authenticate.
+    pub fn may_skip_consent(&self) -> bool {
+        !self.force_consent
+            && (self.client.is_confidential() || self.redirect_uri.starts_with("https://"))
+    }
 }
 
 #[derive(Debug)]
@@ -50,7 +65,7 @@ pub async fn validate(
     let client = clients::get(store, client_id)
         .await
         .map_err(page)?
-        .ok_or_else(|| AuthorizeError::Page(format!("Unknown client_id {client_id:?}")))?;
+        .ok_or_else(|| AuthorizeError::Page(format!("Unknown client_id {}", quoted(client_id))))?;
     let requested_uri = params
         .get("redirect_uri")
         .ok_or_else(|| AuthorizeError::Page("redirect_uri is required".into()))?;
@@ -60,7 +75,7 @@ pub async fn validate(
         ));
     }
 
-    let state = params.get("state").map(str::to_string);
+    let state = raw_state(query);
     let redirect = |error: OAuthError| AuthorizeError::Redirect {
         redirect_uri: requested_uri.to_string(),
         state: state.clone(),
@@ -76,7 +91,7 @@ pub async fn validate(
         Some(other) => {
             return Err(redirect(OAuthError::new(
                 ErrorCode::UnsupportedResponseType,
-                format!("response_type {other:?} is not supported; use \"code\""),
+                format!("response_type {} is not supported; use code", quoted(other)),
             )))
         }
     }
@@ -121,35 +136,73 @@ fn requested_scopes(
     }
     if let Some(unknown) = requested.iter().find(|s| !config.scopes.contains(s)) {
         return Err(OAuthError::invalid_scope(format!(
-            "Unknown scope {unknown:?}"
+            "Unknown scope {}",
+            quoted(unknown)
         )));
     }
     if let Some(denied) = requested.iter().find(|s| !client.scopes.contains(s)) {
         return Err(OAuthError::invalid_scope(format!(
-            "This client may not request scope {denied:?}"
+            "This client may not request scope {}",
+            quoted(denied)
         )));
     }
     Ok(config.scopes.in_catalog_order(&requested))
 }
 
-/// The redirect back to the client: `redirect_uri` plus `params`, `state` and `iss`
-/// (RFC 9207 §2), keeping any query the registered URI already had.
+/// `state` exactly as the client sent it, still form-urlencoded: RFC 6749 §4.1.2 returns "the
+/// exact value received", and decoding to text would turn bytes that are not UTF-8 into
+/// U+FFFD. Characters that cannot stand in a `Location` header (a browser would have
+/// percent-encoded them) are percent-encoded, which decodes to the same bytes. Empty counts as
+/// absent, like any parameter.
+fn raw_state(query: &str) -> Option<String> {
+    let raw = query.split('&').find_map(|pair| {
+        // The name as `Params` reads it (decoded), the value as received.
+        let (name, _) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+        (name == "state").then(|| pair.split_once('=').map_or("", |(_, v)| v))
+    })?;
+    if raw.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(raw.len());
+    let bytes = raw.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = b == b'%'
+            && bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        if escape || b.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@/?".contains(&b) {
+            out.push(b as char);
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+    Some(out)
+}
+
+/// The redirect back to the client: `redirect_uri` plus `params`, `state` (already encoded,
+/// as received) and `iss` (RFC 9207 §2), keeping any query the registered URI already had.
 pub fn redirect_url(
     redirect_uri: &str,
     params: &[(&str, &str)],
     state: Option<&str>,
     issuer: &str,
 ) -> String {
-    let mut url = redirect_uri.to_string();
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query.extend_pairs(params);
+    let encode = |pairs: &[(&str, &str)]| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    };
+    let mut parts = vec![encode(params)];
     if let Some(state) = state {
-        query.append_pair("state", state);
+        parts.push(format!("state={state}"));
     }
-    query.append_pair("iss", issuer);
-    url.push(if redirect_uri.contains('?') { '&' } else { '?' });
-    url.push_str(&query.finish());
-    url
+    parts.push(encode(&[("iss", issuer)]));
+    parts.retain(|p| !p.is_empty());
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{}", parts.join("&"))
 }
 
 /// The error redirect for `error` (RFC 6749 §4.1.2.1).
@@ -179,7 +232,7 @@ mod tests {
         let u = redirect_url(
             "https://a.example/cb?x=1",
             &[("code", "c d")],
-            Some("s&t"),
+            Some("s%26t"),
             "http://127.0.0.1:8787",
         );
         assert_eq!(
@@ -193,5 +246,34 @@ mod tests {
             "https://i.example",
         );
         assert_eq!(u, "https://a.example/cb?code=c&iss=https%3A%2F%2Fi.example");
+    }
+
+    #[test]
+    fn state_comes_back_byte_exact_as_received() {
+        let cases = [
+            ("state=af0ifjsldkj", Some("af0ifjsldkj")),
+            ("a=1&state=%FF%FEx&b=2", Some("%FF%FEx")),
+            ("state=%ff", Some("%ff")),
+            ("state=a+b%20c", Some("a+b%20c")),
+            ("st%61te=x", Some("x")),
+            ("state=", None),
+            ("other=1", None),
+            // Characters a browser would have encoded are encoded, to the same bytes.
+            ("state=a\"b<%zz%4", Some("a%22b%3C%25zz%254")),
+            ("state=caf\u{e9}", Some("caf%C3%A9")),
+        ];
+        for (query, want) in cases {
+            assert_eq!(raw_state(query).as_deref(), want, "{query}");
+        }
+        let u = redirect_url(
+            "https://a.example/cb",
+            &[],
+            Some("%FF"),
+            "https://i.example",
+        );
+        assert_eq!(
+            u,
+            "https://a.example/cb?state=%FF&iss=https%3A%2F%2Fi.example"
+        );
     }
 }

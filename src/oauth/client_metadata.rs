@@ -2,7 +2,7 @@
 //! Errors use RFC 7591 §3.2.2 codes: `invalid_redirect_uri` or `invalid_client_metadata`.
 
 use super::{redirect_uri, scope::ScopeCatalog};
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::model::AuthMethod;
 
 pub const MAX_NAME_LEN: usize = 100;
@@ -100,7 +100,8 @@ pub fn validate_scope(scope: &str, catalog: &ScopeCatalog) -> Result<Vec<String>
     }
     if let Some(unknown) = scopes.iter().find(|s| !catalog.contains(s)) {
         return Err(metadata_error(format!(
-            "scope {unknown:?} is not in the scope catalog"
+            "scope {} is not in the scope catalog",
+            quoted(unknown)
         )));
     }
     Ok(catalog.in_catalog_order(&scopes))
@@ -109,7 +110,8 @@ pub fn validate_scope(scope: &str, catalog: &ScopeCatalog) -> Result<Vec<String>
 pub fn validate_auth_method(method: &str) -> Result<AuthMethod, OAuthError> {
     AuthMethod::parse(method).ok_or_else(|| {
         metadata_error(format!(
-            "token_endpoint_auth_method {method:?} is not supported (use client_secret_basic, client_secret_post or none)"
+            "token_endpoint_auth_method {} is not supported (use client_secret_basic, client_secret_post or none)",
+            quoted(method)
         ))
     })
 }
@@ -167,7 +169,7 @@ mod tests {
         );
         let err = validate_scope("admin", &catalog).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidClientMetadata);
-        assert!(err.description.contains("\"admin\""));
+        assert!(err.description.contains("'admin'"));
         assert!(validate_scope("  ", &catalog).is_err());
     }
 

@@ -113,9 +113,13 @@ fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, String> {
     let bytes = B64
         .decode(part)
         .map_err(|_| format!("assertion {what} is not valid base64url"))?;
-    match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(format!("assertion {what} is not a JSON object")),
+    // A repeated claim (two `sub`s) is refused: readers must not disagree on which counts.
+    match super::strict_json::parse_object(&bytes) {
+        Ok(map) => Ok(map),
+        Err(super::strict_json::ObjectError::Repeated(_)) => {
+            Err(format!("assertion {what} repeats a member"))
+        }
+        Err(_) => Err(format!("assertion {what} is not a JSON object")),
     }
 }
 
@@ -340,6 +344,8 @@ mod tests {
             ("header a JSON array", format!("{}.{p}.{s}", B64.encode("[1]")), "header is not a JSON object"),
             ("payload not JSON", with_raw_payload(&B64.encode("not json")), "payload is not a JSON object"),
             ("payload bad base64", with_raw_payload("@@@"), "payload is not valid base64url"),
+            ("sub repeated", with_raw_payload(&B64.encode(repeated_sub())), "payload repeats a member"),
+            ("alg repeated", format!("{}.{p}.{s}", B64.encode(r#"{"alg":"none","alg":"HS256"}"#)), "header repeats a member"),
             ("huge token", sign(with(json!({"pad": "x".repeat(MAX_TOKEN_LEN)}))), "longer than"),
         ];
         for (name, token, expected) in cases {
@@ -348,6 +354,12 @@ mod tests {
                 Err(e) => assert!(e.contains(expected), "{name}: got {e:?}"),
             }
         }
+    }
+
+    /// Valid claims with a second `sub` after the first (serde_json alone keeps the last).
+    fn repeated_sub() -> String {
+        let claims = good_claims().to_string();
+        format!("{},\"sub\":\"admin\"}}", &claims[..claims.len() - 1])
     }
 
     /// A correctly MACed HS256 token whose payload part is `payload` as given.

@@ -2,22 +2,18 @@
 
 use serde::Deserialize;
 
-/// The default catalog: the photo-gallery platform of the product spec.
+/// The default catalog: the photo-gallery platform of the product spec, its descriptions
+/// verbatim (SPEC "Scopes"). Every page shows these texts from here (or from `SCOPES`), with
+/// the first letter capitalised ([`ScopeCatalog::display_description`]).
 const DEFAULT_CATALOG: &[(&str, &str)] = &[
-    (
-        "profile:read",
-        "Read your basic profile (name, email, avatar)",
-    ),
-    ("galleries:read", "View your galleries and their settings"),
-    (
-        "galleries:write",
-        "Create, update and delete your galleries",
-    ),
-    ("images:read", "View your images"),
-    ("images:write", "Upload, update and delete your images"),
-    ("stats:read", "View your analytics and statistics"),
-    ("webhooks:read", "View your webhook configurations"),
-    ("webhooks:write", "Create, update and delete your webhooks"),
+    ("profile:read", "read basic profile (name, email, avatar)"),
+    ("galleries:read", "view galleries and their settings"),
+    ("galleries:write", "create, update and delete galleries"),
+    ("images:read", "view images"),
+    ("images:write", "upload, update and delete images"),
+    ("stats:read", "view analytics and statistics"),
+    ("webhooks:read", "view webhook configurations"),
+    ("webhooks:write", "create, update and delete webhooks"),
 ];
 
 /// Largest catalog accepted (see `ScopeCatalog::parse`).
@@ -83,6 +79,17 @@ impl ScopeCatalog {
             .map(|(_, d)| d.as_str())
     }
 
+    /// The description as pages show it: the catalog's text with its first letter capitalised
+    /// when it is an ASCII letter (the scope's name when it is not in the catalog).
+    pub fn display_description(&self, name: &str) -> String {
+        // ASCII only: Unicode case tables would cost the bundle ~10 kB for one letter.
+        let mut text = self.description(name).unwrap_or(name).to_string();
+        if let Some(first) = text.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        text
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(n, _)| n.as_str())
     }
@@ -109,7 +116,10 @@ pub fn parse_scope(s: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for token in s.split(' ').filter(|t| !t.is_empty()) {
         if !is_scope_token(token) {
-            return Err(format!("{token:?} is not a valid scope"));
+            return Err(format!(
+                "{} is not a valid scope",
+                crate::error::quoted(token)
+            ));
         }
         if !out.iter().any(|t| t == token) {
             out.push(token.to_string());
@@ -127,16 +137,34 @@ mod tests {
         let c = ScopeCatalog::default();
         assert_eq!(c.names().count(), 8);
         assert_eq!(c.names().next(), Some("profile:read"));
-        assert!(c.description("images:write").unwrap().contains("Upload"));
+        assert!(c.description("images:write").unwrap().contains("upload"));
+    }
+
+    #[test]
+    fn default_descriptions_are_the_specs_verbatim_and_shown_capitalised() {
+        // SPEC.md "Scopes", copied by hand: the one place these texts may be changed is there.
+        let spec =
+            "`profile:read` read basic profile (name, email, avatar) · `galleries:read` view \
+galleries and their settings · `galleries:write` create, update and delete galleries · \
+`images:read` view images · `images:write` upload, update and delete images · `stats:read` \
+view analytics and statistics · `webhooks:read` view webhook configurations · \
+`webhooks:write` create, update and delete webhooks";
+        let c = ScopeCatalog::default();
+        for entry in spec.split(" \u{b7} ") {
+            let (name, text) = entry[1..].split_once("` ").unwrap();
+            assert_eq!(c.description(name), Some(text), "{name}");
+        }
+        assert_eq!(c.names().count(), spec.split(" \u{b7} ").count());
+        assert_eq!(c.display_description("images:read"), "View images");
+        assert_eq!(c.display_description("other"), "Other");
     }
 
     #[test]
     fn parse_scope_splits_and_dedupes() {
         assert_eq!(parse_scope("a b  a").unwrap(), vec!["a", "b"]);
         assert_eq!(parse_scope("").unwrap(), Vec::<String>::new());
-        assert!(parse_scope("a \"b\"")
-            .unwrap_err()
-            .contains("\"\\\"b\\\"\""));
+        let err = parse_scope("a \"b\"").unwrap_err();
+        assert!(err.contains("'b'") && !err.contains('"'), "{err}");
         assert!(parse_scope("caf\u{e9}").is_err());
     }
 

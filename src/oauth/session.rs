@@ -118,6 +118,18 @@ pub async fn start<S: Store, C: Crypto>(
     ))
 }
 
+/// Ends the session this browser already holds, if any. A new sign-in replaces it rather than
+/// leaving it alive beside the new one (the old id would outlive the user's next sign-out).
+pub async fn end_current<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<(), OAuthError> {
+    if let Some((hash, old)) = current(ctx, req).await? {
+        sessions::delete(ctx.store, &hash, &old.sub).await?;
+    }
+    Ok(())
+}
+
 /// Whether a submitted form token equals the expected one (constant time).
 pub fn csrf_matches(expected: &str, submitted: Option<&str>) -> bool {
     match submitted {

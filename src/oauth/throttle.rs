@@ -9,6 +9,7 @@
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
+pub use crate::state::throttle::WINDOW_SECONDS;
 use crate::state::throttle::{self, MAX_ADDRESS_ATTEMPTS};
 use crate::state::State;
 use crate::store::Store;

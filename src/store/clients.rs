@@ -62,9 +62,5 @@ pub async fn list(store: &impl Store) -> Result<Vec<Client>, OAuthError> {
 /// Client ids we issue are short URL-safe strings; anything else cannot exist, so we do not
 /// spend a KV read (or build a key) from arbitrary attacker input.
 fn is_plausible_client_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::oauth::identifiers::is_client_id(id)
 }

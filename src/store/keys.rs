@@ -1,20 +1,51 @@
 //! The KV key layout, in one place. `docs/storage.md` documents each prefix, its value and TTL;
 //! keep the two in step. Secrets appear only as hashes (`token::opaque::hash`).
+//!
+//! KV refuses keys over 512 bytes (UTF-8), and a refused key is a 500. Endpoints validate
+//! identifiers where they enter, but the keys are also bounded here, whatever the input: every
+//! variable part longer than [`MAX_PART_BYTES`] is replaced by `~` + base64url(SHA-256(part))
+//! (44 bytes). `~` is outside the alphabets of our ids and of base64url, so a hashed part
+//! never equals a stored short one; the longest key is under 490 bytes.
 
+use crate::token::opaque;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
+use std::borrow::Cow;
+
+/// Workers KV's limit on a key's length, in UTF-8 bytes.
+pub const MAX_KEY_BYTES: usize = 512;
+
+/// Longest variable key part kept as it is (ids we issue are at most 64 bytes).
+pub const MAX_PART_BYTES: usize = 128;
+
+/// Longest `sub` base64url-encoded in a key (340 bytes encoded; the longest key stays < 512).
+const MAX_SUB_BYTES_ENCODED: usize = 255;
+
+fn bounded(part: &str) -> Cow<'_, str> {
+    if part.len() <= MAX_PART_BYTES {
+        Cow::Borrowed(part)
+    } else {
+        Cow::Owned(format!("~{}", opaque::hash(part)))
+    }
+}
 
 /// A `sub` inside a composite key, base64url-encoded: delegated-login subjects are arbitrary
 /// strings, and a `:` in one must not make `user_grant:{a}:` a prefix of another user's keys.
+/// Subjects over 255 bytes (multibyte ones: a delegated `sub` may be 255 characters, up to
+/// 1020 bytes) are hashed instead; shorter ones keep the encoding their keys always had.
 fn sub_part(sub: &str) -> String {
-    B64.encode(sub.as_bytes())
+    if sub.len() <= MAX_SUB_BYTES_ENCODED {
+        B64.encode(sub.as_bytes())
+    } else {
+        format!("~{}", opaque::hash(sub))
+    }
 }
 
 pub const CLIENT_PREFIX: &str = "client:";
 
 /// `client:{client_id}` → `Client`, no TTL.
 pub fn client(client_id: &str) -> String {
-    format!("{CLIENT_PREFIX}{client_id}")
+    format!("{CLIENT_PREFIX}{}", bounded(client_id))
 }
 
 /// `owner_client:{b64(sub)}:` prefix: the portal lists (and counts) a developer's clients.
@@ -24,65 +55,70 @@ pub fn owner_clients_prefix(sub: &str) -> String {
 
 /// `owner_client:{b64(sub)}:{client_id}` → "", no TTL (deleted with the client).
 pub fn owner_client(sub: &str, client_id: &str) -> String {
-    format!("{}{client_id}", owner_clients_prefix(sub))
+    format!("{}{}", owner_clients_prefix(sub), bounded(client_id))
 }
 
 pub const USER_PREFIX: &str = "user:";
 
 /// `user:{sub}` → `User`, no TTL.
 pub fn user(sub: &str) -> String {
-    format!("{USER_PREFIX}{sub}")
+    format!("{USER_PREFIX}{}", bounded(sub))
 }
 
 /// `user_email:{lower-cased email}` → sub, no TTL.
 pub fn user_email(email: &str) -> String {
-    format!("user_email:{email}")
+    format!("user_email:{}", bounded(email))
 }
 
 /// `session:{hash(session id)}` → `Session`, TTL `SESSION_TTL`.
 pub fn session(session_hash: &str) -> String {
-    format!("session:{session_hash}")
+    format!("session:{}", bounded(session_hash))
 }
 
 /// `user_session:{b64(sub)}:{hash(session id)}` → "", TTL `SESSION_TTL`: to end all of a
 /// user's sessions at platform logout.
 pub fn user_session(sub: &str, session_hash: &str) -> String {
-    format!("user_session:{}:{session_hash}", sub_part(sub))
+    format!("user_session:{}:{}", sub_part(sub), bounded(session_hash))
 }
 
 /// `authreq:{request id}` → `PendingAuthorization`, TTL 600 s.
 pub fn pending_authorization(request_id: &str) -> String {
-    format!("authreq:{request_id}")
+    format!("authreq:{}", bounded(request_id))
 }
 
 /// `answered_request:{request id}` → "", TTL 600 s (KV backend): the consent form of this
 /// pending authorization was answered; a second answer gets no code.
 pub fn answered_request(request_id: &str) -> String {
-    format!("answered_request:{request_id}")
+    format!("answered_request:{}", bounded(request_id))
 }
 
 /// `code:{hash(code)}` → KV backend code record, TTL `AUTH_CODE_TTL`. Written once.
 pub fn code(code_hash: &str) -> String {
-    format!("code:{code_hash}")
+    format!("code:{}", bounded(code_hash))
 }
 
 /// `grant:{grant id}` → KV backend grant record (current refresh-token hash, generation,
 /// chain key), TTL until the grant expires. Rewritten at each refresh.
 pub fn grant(grant_id: &str) -> String {
-    format!("grant:{grant_id}")
+    format!("grant:{}", bounded(grant_id))
 }
 
 /// `grant_revoked:{grant id}` → "", TTL `REFRESH_TOKEN_TTL` (KV backend): written when a
 /// grant is revoked or its code is consumed without one, never removed. A refresh racing
 /// the revocation may rewrite `grant:` but cannot remove this, so the grant stays dead.
 pub fn grant_revoked(grant_id: &str) -> String {
-    format!("grant_revoked:{grant_id}")
+    format!("grant_revoked:{}", bounded(grant_id))
 }
 
 /// `user_grant:{b64(sub)}:{client id}:{grant id}` → "", TTL the grant's index lifetime: a
 /// user's grants, and per client (the cap counts at most a page of these).
 pub fn user_grant(sub: &str, client_id: &str, grant_id: &str) -> String {
-    format!("user_grant:{}:{client_id}:{grant_id}", sub_part(sub))
+    format!(
+        "user_grant:{}:{}:{}",
+        sub_part(sub),
+        bounded(client_id),
+        bounded(grant_id)
+    )
 }
 
 /// Prefix of all of a user's grant index keys.
@@ -93,37 +129,37 @@ pub fn user_grants_prefix(sub: &str) -> String {
 /// `client_grant:{client id}:{grant id}` → `ClientGrantEntry` JSON (sub, scopes, times): a
 /// client's grants, for the admin listing (both backends).
 pub fn client_grant(client_id: &str, grant_id: &str) -> String {
-    format!("client_grant:{client_id}:{grant_id}")
+    format!("client_grant:{}:{}", bounded(client_id), bounded(grant_id))
 }
 
 /// `consent:{b64(sub)}:{client id}` → `Consent`, TTL `REFRESH_TOKEN_TTL` (renewed on each
 /// approval).
 pub fn consent(sub: &str, client_id: &str) -> String {
-    format!("consent:{}:{client_id}", sub_part(sub))
+    format!("consent:{}:{}", sub_part(sub), bounded(client_id))
 }
 
 /// `assertion_jti:{hash(jti)}` → "", TTL until the assertion expires (≥ 60 s): replay
 /// protection. Callers pass the hash.
 pub fn assertion_jti(jti: &str) -> String {
-    format!("assertion_jti:{jti}")
+    format!("assertion_jti:{}", bounded(jti))
 }
 
 /// `revoked_jti:{jti}` → "", TTL the access token's remaining life (≥ 60 s): RFC 7009
 /// revocation of a stateless access token. Edge APIs may consult it.
 pub fn revoked_jti(jti: &str) -> String {
-    format!("revoked_jti:{jti}")
+    format!("revoked_jti:{}", bounded(jti))
 }
 
 /// `login_failures:{hash(account or address)}:{second}{random}` → "", TTL 900 s: one key per
 /// sign-in attempt (password-guessing throttle; counted by listing the prefix).
 pub fn login_failures(subject_hash: &str) -> String {
-    format!("login_failures:{subject_hash}")
+    format!("login_failures:{}", bounded(subject_hash))
 }
 
 /// `login_cleared:{hash(account)}` → the second from which attempts count again, TTL 900 s:
 /// written by a successful sign-in (KV backend).
 pub fn login_cleared(subject_hash: &str) -> String {
-    format!("login_cleared:{subject_hash}")
+    format!("login_cleared:{}", bounded(subject_hash))
 }
 
 #[cfg(test)]
@@ -136,5 +172,44 @@ mod tests {
         assert!(!user_session("alice:x", "h").starts_with(&alice_prefix));
         assert!(!user_grant("alice:x", "c", "g").starts_with(&user_grants_prefix("alice")));
         assert_ne!(consent("a:b", "c"), consent("a", "b:c"));
+    }
+
+    #[test]
+    fn no_key_exceeds_kvs_512_bytes_whatever_the_input() {
+        let long_ascii = "x".repeat(10_000);
+        let multibyte = "\u{e9}".repeat(255); // a delegated-login sub of 510 bytes
+        let emoji = "\u{1f600}".repeat(100);
+        for part in [long_ascii.as_str(), multibyte.as_str(), emoji.as_str()] {
+            let keys = [
+                client(part),
+                user(part),
+                user_email(part),
+                session(part),
+                user_session(part, part),
+                pending_authorization(part),
+                code(part),
+                grant(part),
+                client_grant(part, part),
+                consent(part, part),
+                assertion_jti(part),
+                revoked_jti(part),
+                login_failures(part),
+                grant_revoked(part),
+                user_grant(part, part, part),
+            ];
+            for key in keys {
+                assert!(key.len() <= MAX_KEY_BYTES, "{} bytes: {key}", key.len());
+            }
+        }
+    }
+
+    #[test]
+    fn short_parts_are_kept_and_long_subs_stay_distinct() {
+        assert_eq!(client("abc"), "client:abc");
+        assert_eq!(user_grant("ab", "c", "g"), "user_grant:YWI:c:g");
+        let (a, b) = ("\u{e9}".repeat(255), format!("{}e", "\u{e9}".repeat(254)));
+        assert_ne!(user_session(&a, "h"), user_session(&b, "h"));
+        // A hashed sub's prefix cannot cover another user's keys either.
+        assert!(!user_session(&b, "h").starts_with(&user_session(&a, "")));
     }
 }

@@ -8,13 +8,11 @@
 //! - reads can be stale for a set delay, like another location (`serve_stale_for`);
 //! - entries expire by a clock the test owns (`advance`), and listings come in pages.
 
-use super::{ListPage, Store, StoreError, MIN_TTL_SECONDS};
+use super::{keys::MAX_KEY_BYTES, ListPage, Store, StoreError, MIN_TTL_SECONDS};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 const PAGE_SIZE: usize = 1000;
-/// Workers KV's key length limit, in bytes.
-pub const MAX_KEY_BYTES: usize = 512;
 /// Storage operations one Worker request may make.
 pub const MAX_OPS_PER_REQUEST: usize = 1000;
 
@@ -123,13 +121,7 @@ impl MemoryStore {
                 "Too many API requests by single Worker invocation ({n} > {MAX_OPS_PER_REQUEST})"
             )));
         }
-        if key.len() > MAX_KEY_BYTES {
-            return Err(StoreError(format!(
-                "KV failed: 414 UTF-8 encoded length of {} exceeds key length limit of {MAX_KEY_BYTES}",
-                key.len()
-            )));
-        }
-        Ok(())
+        check_key(["GET", "WRITE", "LIST"][kind.min(2)], key)
     }
 
     fn write(
@@ -159,6 +151,17 @@ impl MemoryStore {
         );
         Ok(())
     }
+}
+
+/// KV answers 414 for a key (or list prefix) longer than 512 UTF-8 bytes.
+fn check_key(op: &str, key: &str) -> Result<(), StoreError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(StoreError(format!(
+            "KV {op} failed: 414 UTF-8 encoded length of {} exceeds key length limit of {MAX_KEY_BYTES}.",
+            key.len()
+        )));
+    }
+    Ok(())
 }
 
 impl Store for MemoryStore {
@@ -239,6 +242,19 @@ mod tests {
     }
 
     #[test]
+    fn keys_over_512_bytes_are_refused_like_kv() {
+        let store = MemoryStore::new(0);
+        let ok = "k".repeat(MAX_KEY_BYTES);
+        let long = "\u{e9}".repeat(MAX_KEY_BYTES / 2 + 1); // 257 characters, 514 bytes
+        assert!(block_on(store.put(&ok, "v", None)).is_ok());
+        let err = block_on(store.put(&long, "v", None)).unwrap_err();
+        assert!(err.0.contains("414"), "{}", err.0);
+        assert!(block_on(store.get(&long)).is_err());
+        assert!(block_on(store.delete(&long)).is_err());
+        assert!(block_on(store.list(&long, None, 10)).is_err());
+    }
+
+    #[test]
     fn entry_expires_when_clock_passes_ttl() {
         let store = MemoryStore::new(1_000);
         block_on(store.put("k", "v", Some(60))).unwrap();
@@ -306,17 +322,6 @@ mod tests {
         assert!(block_on(store.get("k")).is_err());
         store.begin_request();
         assert!(block_on(store.get("k")).is_ok());
-    }
-
-    #[test]
-    fn keys_over_512_bytes_are_refused_like_kv() {
-        let store = MemoryStore::new(0);
-        let key = "\u{20ac}".repeat(171);
-        assert!(block_on(store.put(&key, "v", None))
-            .unwrap_err()
-            .0
-            .contains("414"));
-        assert!(block_on(store.get(&key)).is_err());
     }
 
     #[test]

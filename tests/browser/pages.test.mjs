@@ -84,7 +84,7 @@ test("sign in, grant part of the scopes, come back with a code, then revoke the 
   await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
 
   const text = await page.textContent("body");
-  for (const s of ["View your images", "Upload, update and delete your images", "Prints your photo albums"]) {
+  for (const s of ["View images", "Upload, update and delete images", "Prints your photo albums"]) {
     assert.ok(text.includes(s), `consent page shows ${s}`);
   }
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -7,7 +7,7 @@ use super::authorize;
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::endpoints::json::{object_body, JsonObject};
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::http::{Method, Request, Response};
 use crate::model::Client;
 use crate::oauth::client_metadata::{self as meta, metadata_error};
@@ -82,7 +82,7 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
 async fn find<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>, id: &str) -> Result<Client, OAuthError> {
     clients::get(ctx.store, id)
         .await?
-        .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {id:?}")))
+        .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {}", quoted(id))))
 }
 
 /// Type errors in metadata fields are RFC 7591 `invalid_client_metadata`.

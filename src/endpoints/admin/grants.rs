@@ -7,6 +7,7 @@ use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Method, Request, Response};
+use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::state::{GrantView, State, MAX_PAGE};
 use crate::store::{clients, Store};
@@ -25,8 +26,16 @@ pub async fn list<S: Store, C: Crypto>(
     let cursor = params.get("cursor");
     let state = ctx.state();
     let page = match (params.get("sub"), params.get("client_id")) {
-        (Some(sub), None) => state.list_user_grants(sub, cursor, limit, ctx.now).await?,
+        (Some(sub), None) => {
+            identifiers::check_sub(sub).map_err(OAuthError::invalid_request)?;
+            state.list_user_grants(sub, cursor, limit, ctx.now).await?
+        }
         (None, Some(client_id)) => {
+            if !identifiers::is_client_id(client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id must be 1 to 64 characters of A-Z a-z 0-9 - _",
+                ));
+            }
             // A deleted client has no grants (their rows only wait to expire).
             if clients::get(ctx.store, client_id).await?.is_none() {
                 crate::state::Page {
@@ -80,6 +89,10 @@ pub async fn item<S: Store, C: Crypto>(
     authorize(ctx.config, req)?;
     let state = ctx.state();
     let not_found = || OAuthError::not_found("No grant with this grant_id");
+    // The path segment is still percent-encoded: an id we never issued names nothing.
+    if !identifiers::is_grant_id(grant_id) {
+        return Err(not_found());
+    }
     if req.method == Method::Delete {
         return match state.revoke_grant(grant_id).await? {
             true => Ok(Response::new(204)),

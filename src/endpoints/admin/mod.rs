@@ -4,10 +4,15 @@ pub mod clients;
 pub mod grants;
 pub mod users;
 
+use crate::app::Ctx;
 use crate::config::Config;
-use crate::crypto::constant_time_eq;
+use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::Request;
+use crate::http::{Method, Request};
+use crate::router::Route;
+use crate::state::throttle::{self, WINDOW_SECONDS};
+use crate::store::Store;
+use crate::token::opaque;
 use sha2::{Digest, Sha256};
 
 /// Checks the admin bearer credential in constant time. Both sides are hashed first so the
@@ -34,5 +39,56 @@ pub fn authorize(config: &Config, req: &Request) -> Result<(), OAuthError> {
             ErrorCode::InvalidToken,
             "Invalid admin token",
         ))
+    }
+}
+
+/// Wrong admin tokens accepted per client address within the window (900 s from the latest).
+/// The token has at least 32 characters, so guessing is hopeless anyway; the limit keeps a
+/// guesser (or a leaked-token spray) from trying at the Worker's pace.
+pub const MAX_ADMIN_FAILURES: u32 = 10;
+
+/// Whether this request presents the admin credential: the admin API, and the platform's
+/// server-to-server logout (a POST with `Authorization`).
+pub fn uses_admin_token(route: &Route, req: &Request) -> bool {
+    match route {
+        Route::Logout => req.method == Method::Post && req.header("authorization").is_some(),
+        Route::AdminClients
+        | Route::AdminClient(_)
+        | Route::AdminClientSecret(_)
+        | Route::AdminUsers
+        | Route::AdminUser(_)
+        | Route::AdminGrants
+        | Route::AdminGrant(_) => true,
+        _ => false,
+    }
+}
+
+/// Runs before every call that [`uses_admin_token`] (one place, so no endpoint can miss it):
+/// wrong tokens are counted per `CF-Connecting-IP` (one count for all when absent, as
+/// locally), and past the limit every attempt from there, right or wrong, is `429` until the
+/// window ends, so the count cannot be used to test guesses. A wrong token answers its `401`
+/// here; a right one goes on to the endpoint, which checks it again.
+pub async fn throttle<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+) -> Result<(), OAuthError> {
+    let address = req.header("cf-connecting-ip").unwrap_or("");
+    // One KV key per wrong token (never a rewrite, which KV refuses within a second).
+    let key = opaque::hash(&format!("admin-address:{address}"));
+    if throttle::kv_counted(ctx.store, &key).await? >= MAX_ADMIN_FAILURES as usize {
+        return Err(OAuthError::new(
+            ErrorCode::TooManyRequests,
+            format!(
+                "Too many wrong admin tokens from this address; retry in {WINDOW_SECONDS} seconds"
+            ),
+        ));
+    }
+    match authorize(ctx.config, req) {
+        // No credential at all is not a guess.
+        Err(e) if req.header("authorization").is_some() => {
+            throttle::kv_record(ctx.store, &key, ctx.now).await?;
+            Err(e)
+        }
+        _ => Ok(()),
     }
 }

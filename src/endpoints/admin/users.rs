@@ -7,7 +7,7 @@ use super::authorize;
 use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::endpoints::json::object_body;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::http::{Method, Request, Response};
 use crate::model::User;
 use crate::oauth::password;
@@ -37,7 +37,7 @@ pub async fn collection<S: Store, C: Crypto>(
     if users::find_by_email(ctx.store, &email).await?.is_some() {
         return Err(OAuthError::new(
             ErrorCode::Conflict,
-            format!("A user with email {email:?} already exists"),
+            format!("A user with email {} already exists", quoted(&email)),
         ));
     }
     let user = User {
@@ -60,7 +60,7 @@ pub async fn item<S: Store, C: Crypto>(
     authorize(ctx.config, req)?;
     let user = users::get(ctx.store, sub)
         .await?
-        .ok_or_else(|| OAuthError::not_found(format!("No user with sub {sub:?}")))?;
+        .ok_or_else(|| OAuthError::not_found(format!("No user with sub {}", quoted(sub))))?;
     match req.method {
         Method::Delete => {
             // A deleted account keeps nothing alive: its sessions end and its grants are revoked.
