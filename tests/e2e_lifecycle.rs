@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::browser::{hidden, query_param, Browser, Http};
+use common::browser::{hidden, Browser, Http};
 use common::e2e::*;
 use common::http::{post_form, Reply};
 use common::worker::{shared, Worker};
-use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RefreshToken, TokenResponse};
+use oauth2::{CsrfToken, PkceCodeChallenge, RefreshToken, TokenResponse};
 use serde_json::{json, Value};
 
 struct App {
