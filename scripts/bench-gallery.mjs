@@ -2,27 +2,29 @@
 // or `bash scripts/bench.sh --gallery-only`). The servers are `serve-test.mjs --gallery`: the
 // provider and the API in one workerd, the API fetching the JWKS through a service binding.
 // 1. Bundle: the API's build/ and `wrangler deploy --dry-run`.
-// 2. Warm path: workerd CPU of `GET /api/v1/me` with a valid ES256 token (JWKS cached, key
-//    imported) minus the same request without a token (same routing, settings and JSON
-//    response, no verification), in interleaved batches: the verification cost per request
-//    including the cache lookup and the scope check. Once without and once with the
-//    revocation-list read (one emulated KV get).
+// 2. Warm path (JWKS cached, key imported), interleaved batches of `GET /api/v1/me`: with a
+//    valid ES256 token (200, the whole request); with a valid token that lacks profile:read
+//    (403: the full verification — parse, cache lookup, WebCrypto, claims, scope check — then
+//    the refusal); without a token (401: the same refusal path, no verification). 403 minus
+//    401 is the verification cost per request. Once without and once with the revocation-list
+//    read (one emulated KV get).
 // 3. Cold path: CPU of the first API request of a fresh isolate, with a valid token (JWKS fetch
 //    through the service binding, key import, verification) and, on other fresh servers, without
 //    a token (the isolate's own first-request cost), each over several fresh servers.
+// 4. WebCrypto ES256 verify alone (scripts/bench-worker.mjs) in the same run, for comparison.
 // Tokens are minted here with the private key serve-test generated (claims as the provider's).
 import { createPrivateKey, randomBytes, sign } from "node:crypto";
 import { join } from "node:path";
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 
-function mint(info) {
+function mint(info, scope = "profile:read galleries:read") {
   const jwk = info.privateSigningKey;
   const now = Math.floor(Date.now() / 1000);
   const header = { alg: "ES256", typ: "at+jwt", kid: jwk.kid };
   const claims = {
     iss: info.url, sub: "bench-user", aud: info.url, client_id: "bench-client",
-    scope: "profile:read galleries:read", iat: now, exp: now + 3600, jti: b64url(randomBytes(16)),
+    scope, iat: now, exp: now + 3600, jti: b64url(randomBytes(16)),
   };
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   const { kid, alg, ...keyJwk } = jwk;
@@ -39,7 +41,7 @@ function paired(a, b) {
 }
 
 export async function benchGallery(h, { n = 1000, batches = 10, coldRuns = 3 } = {}) {
-  const { root, request, startServer, runBatch, expect, bundleSize, table, us, log, fail } = h;
+  const { root, request, startServer, runBatch, expect, bundleSize, benchPrimitives, table, us, log, fail } = h;
   const out = {};
 
   log("== 4. Example API (examples/gallery-api) ==");
@@ -61,18 +63,28 @@ export async function benchGallery(h, { n = 1000, batches = 10, coldRuns = 3 } =
         if (!r.body.includes('"bench-user"')) fail(`unexpected /me body ${r.body}`);
       };
       const anonymous = async () => expect(await request(api, "GET", "/api/v1/me"), 401, "GET /api/v1/me without token");
+      const lacking = { authorization: `Bearer ${mint(server.info, "galleries:read")}` };
+      const scopeless = async () => {
+        const r = expect(await request(api, "GET", "/api/v1/me", { headers: lacking }), 403, "GET /api/v1/me without the scope");
+        if (!/insufficient_scope/.test(r.headers["www-authenticate"] || "")) fail("expected insufficient_scope");
+      };
       for (let i = 0; i < 30; i++) {
         await valid();
+        await scopeless();
         await anonymous();
       }
       const a = [];
+      const v = [];
       const b = [];
       for (let i = 0; i < batches; i++) {
         a.push(await runBatch(server.pid, { count: perBatch, one: valid }));
+        v.push(await runBatch(server.pid, { count: perBatch, one: scopeless }));
         b.push(await runBatch(server.pid, { count: perBatch, one: anonymous }));
       }
       const total = (parts) => parts.reduce((x, p) => x + p.sched, 0) / parts.reduce((x, p) => x + p.count, 0);
-      out[revocation ? "warmRevocation" : "warm"] = { valid: total(a), anonymous: total(b), diff: paired(a, b) };
+      out[revocation ? "warmRevocation" : "warm"] = {
+        valid: total(a), scopeless: total(v), anonymous: total(b), diff: paired(v, b), whole: paired(a, b),
+      };
     } finally {
       await server.stop();
     }
@@ -98,6 +110,8 @@ export async function benchGallery(h, { n = 1000, batches = 10, coldRuns = 3 } =
       }
     }
   }
+  // WebCrypto alone in the same workerd, now: the floor under the verification figure.
+  out.webcrypto = (await benchPrimitives({ verifyOnly: true }))["ES256 verify"];
   const mean = (xs, k) => xs.reduce((x, y) => x + y[k], 0) / xs.length;
   out.cold = { valid: mean(cold.valid, "cpu"), anonymous: mean(cold.anonymous, "cpu"), validMs: mean(cold.valid, "ms") };
 
@@ -106,11 +120,14 @@ export async function benchGallery(h, { n = 1000, batches = 10, coldRuns = 3 } =
   table(
     ["API request (workerd CPU, sched)", "us"],
     [
-      ["GET /api/v1/me, valid ES256 token (warm)", us(out.warm.valid)],
+      ["GET /api/v1/me, valid ES256 token (200, warm)", us(out.warm.valid)],
+      ["GET /api/v1/me, valid token lacking the scope (403)", us(out.warm.scopeless)],
       ["GET /api/v1/me, no token (401, no verification)", us(out.warm.anonymous)],
-      ["  verification incl. JWKS cache lookup + scope check", pm(out.warm.diff)],
-      ["GET /api/v1/me, valid token, revocation list on", us(out.warmRevocation.valid)],
-      ["  verification incl. revocation read (emulated KV)", pm(out.warmRevocation.diff)],
+      ["  verification incl. JWKS cache lookup + scope check (403 - 401)", pm(out.warm.diff)],
+      ["  of which WebCrypto ES256 verify alone (JS Worker, same run)", us(out.webcrypto)],
+      ["  200 - 401 (verification + handler + KV binding + response)", pm(out.warm.whole)],
+      ["GET /api/v1/me, valid token, revocation list on (200)", us(out.warmRevocation.valid)],
+      ["  verification incl. revocation read, emulated KV (403 - 401)", pm(out.warmRevocation.diff)],
       ["cold: first request, valid token (JWKS fetch + import)", us(out.cold.valid)],
       ["cold: first request, no token", us(out.cold.anonymous)],
       ["  cold verification path (difference)", us(out.cold.valid - out.cold.anonymous)],

@@ -546,7 +546,8 @@ async function benchServers(servers) {
  * `ops` operations per request; CPU per operation = (CPU of such requests - CPU of empty
  * requests) / ops. Measures WebCrypto sign/verify per alg, PBKDF2, and the emulated KV.
  */
-async function benchPrimitives() {
+/** `verifyOnly`: just ES256 verify (the example API's bench, for comparison under the same load). */
+async function benchPrimitives({ verifyOnly = false } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
   // Miniflare 5 takes a new option shape; it converts the documented v4 shape (as serve-test).
   const mf = new Miniflare(
@@ -576,6 +577,10 @@ async function benchPrimitives() {
     for (let i = 0; i < WARMUP; i++) await call("op=sign&alg=ES256&n=0")();
     const empty = await measure(pid, { reps: BATCHES, count: Math.ceil(N / BATCHES), one: call("op=sign&alg=ES256&n=0") });
     results["empty request (JS Worker)"] = empty.sched;
+    if (verifyOnly) {
+      await perOp("ES256 verify", "op=verify&alg=ES256", CRYPTO_OPS);
+      return results;
+    }
     for (const alg of ALGS) {
       await perOp(`${alg} sign`, `op=sign&alg=${alg}`, CRYPTO_OPS);
       await perOp(`${alg} verify`, `op=verify&alg=${alg}`, CRYPTO_OPS);
@@ -653,7 +658,7 @@ async function main() {
   log(`Worker: build/index_bg.wasm of ${statSync(join(root, "build/index_bg.wasm")).mtime.toISOString()}\n`);
   const gallery = async () => {
     const { benchGallery } = await import("./bench-gallery.mjs");
-    const helpers = { root, request, startServer, runBatch, expect, bundleSize, table, us, log, fail };
+    const helpers = { root, request, startServer, runBatch, expect, bundleSize, benchPrimitives, table, us, log, fail };
     return benchGallery(helpers, { n: N });
   };
   if (GALLERY_ONLY) {

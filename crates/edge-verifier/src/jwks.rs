@@ -6,6 +6,7 @@
 //! tokens with made-up `kid`s cannot turn into a flood of fetches. Time is passed in.
 
 use serde_json::{Map, Value};
+use std::rc::Rc;
 
 /// Fewest seconds between two fetches of the JWKS.
 pub const MIN_FETCH_INTERVAL: u64 = 30;
@@ -140,8 +141,8 @@ pub fn ttl_from_cache_control(value: Option<&str>) -> u64 {
 /// What to do for a token's `kid`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
-    /// Verify with this key.
-    Use(Jwk),
+    /// Verify with this key (shared with the cache, not copied per request).
+    Use(Rc<Jwk>),
     /// Fetch the JWKS first (expired, never fetched, or unknown `kid` and allowed to refetch).
     Fetch,
     /// Unknown `kid`, and the JWKS was fetched too recently to try again.
@@ -150,7 +151,7 @@ pub enum Lookup {
 
 #[derive(Debug, Default)]
 pub struct JwksCache {
-    keys: Vec<Jwk>,
+    keys: Vec<Rc<Jwk>>,
     expires_at: u64,
     last_fetch: Option<u64>,
 }
@@ -165,14 +166,14 @@ impl JwksCache {
             .is_none_or(|t| now >= t.saturating_add(MIN_FETCH_INTERVAL))
     }
 
-    pub fn find(&self, kid: &str) -> Option<&Jwk> {
-        self.keys.iter().find(|k| k.kid == kid)
+    pub fn find(&self, kid: &str) -> Option<Rc<Jwk>> {
+        self.keys.iter().find(|k| k.kid == kid).cloned()
     }
 
     pub fn lookup(&self, kid: &str, now: u64) -> Lookup {
         let fresh = self.last_fetch.is_some() && now < self.expires_at;
         match self.find(kid) {
-            Some(key) if fresh || !self.may_fetch(now) => Lookup::Use(key.clone()),
+            Some(key) if fresh || !self.may_fetch(now) => Lookup::Use(key),
             None if !self.may_fetch(now) => Lookup::Unknown,
             _ => Lookup::Fetch,
         }
@@ -185,7 +186,7 @@ impl JwksCache {
     }
 
     pub fn store(&mut self, keys: Vec<Jwk>, ttl: u64, now: u64) {
-        self.keys = keys;
+        self.keys = keys.into_iter().map(Rc::new).collect();
         self.expires_at = now.saturating_add(ttl);
     }
 }

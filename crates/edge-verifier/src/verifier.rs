@@ -7,6 +7,7 @@ use crate::error::AuthError;
 use crate::jwks::{self, Jwk, JwksCache, Lookup};
 use crate::jws;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// Checks one signature with one public key (WebCrypto in the Worker).
 #[allow(async_fn_in_trait)]
@@ -175,7 +176,7 @@ impl Verifier {
     }
 
     /// The key for `kid`, from the cache or a (rate-limited) fetch of the JWKS.
-    async fn key(&self, sources: &impl Sources, kid: &str, now: u64) -> Result<Jwk, AuthError> {
+    async fn key(&self, sources: &impl Sources, kid: &str, now: u64) -> Result<Rc<Jwk>, AuthError> {
         let unknown =
             || AuthError::InvalidToken("The access token's kid is not a known key".into());
         match self.cache.borrow().lookup(kid, now) {
@@ -193,12 +194,11 @@ impl Verifier {
             Ok((keys, cache_control)) => {
                 let ttl = jwks::ttl_from_cache_control(cache_control.as_deref());
                 cache.store(keys, ttl, now);
-                cache.find(kid).cloned().ok_or_else(unknown)
+                cache.find(kid).ok_or_else(unknown)
             }
             // Stale keys beat refusing every request while the issuer is unreachable.
             Err(e) => cache
                 .find(kid)
-                .cloned()
                 .ok_or_else(|| AuthError::Unavailable(format!("JWKS fetch: {e}"))),
         }
     }

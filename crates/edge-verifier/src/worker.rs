@@ -8,6 +8,7 @@ use crate::{AccessClaims, AuthError};
 use js_sys::{Array, Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -31,10 +32,17 @@ extern "C" {
     ) -> Result<Promise, JsValue>;
 }
 
+/// An imported key and the parameters `verify` needs, built once per key.
+struct Imported {
+    params: serde_json::Map<String, serde_json::Value>,
+    key: JsValue,
+    verify_params: JsValue,
+}
+
 thread_local! {
-    // Imported keys, per isolate, by kid and key material (a rotated key under an old kid
-    // is imported anew). Importing costs more than verifying.
-    static KEYS: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
+    // Imported keys, per isolate, by kid; a different key under a known kid (rotation that
+    // reused a kid) is imported anew. Importing costs more than verifying.
+    static KEYS: RefCell<HashMap<String, Rc<Imported>>> = RefCell::new(HashMap::new());
 }
 
 fn object(pairs: &[(&str, &str)]) -> JsValue {
@@ -71,27 +79,33 @@ async fn call(promise: Result<Promise, JsValue>) -> Result<JsValue, String> {
 /// [`SignatureVerifier`] on the runtime's WebCrypto.
 pub struct WebCrypto;
 
+async fn import(key: &Jwk) -> Result<Rc<Imported>, String> {
+    let cached = KEYS.with(|k| k.borrow().get(&key.kid).cloned());
+    if let Some(imported) = cached.filter(|i| i.params == key.params) {
+        return Ok(imported);
+    }
+    let (import_params, verify_params) = params(key.alg);
+    let material = serde_json::Value::Object(key.params.clone()).to_string();
+    let jwk = js_sys::JSON::parse(&material).map_err(|e| format!("{e:?}"))?;
+    let usages = Array::of1(&JsValue::from_str("verify"));
+    let crypto_key = call(import_key("jwk", &jwk, &import_params, false, &usages))
+        .await
+        .map_err(|e| format!("importKey {}: {e}", key.kid))?;
+    let imported = Rc::new(Imported {
+        params: key.params.clone(),
+        key: crypto_key,
+        verify_params,
+    });
+    KEYS.with(|k| k.borrow_mut().insert(key.kid.clone(), imported.clone()));
+    Ok(imported)
+}
+
 impl SignatureVerifier for WebCrypto {
     async fn verify(&self, key: &Jwk, message: &[u8], signature: &[u8]) -> Result<bool, String> {
-        let material = serde_json::Value::Object(key.params.clone()).to_string();
-        let cache_key = format!("{}\n{material}", key.kid);
-        let (import_params, verify_params) = params(key.alg);
-        let cached = KEYS.with(|k| k.borrow().get(&cache_key).cloned());
-        let crypto_key = match cached {
-            Some(k) => k,
-            None => {
-                let jwk = js_sys::JSON::parse(&material).map_err(|e| format!("{e:?}"))?;
-                let usages = Array::of1(&JsValue::from_str("verify"));
-                let k = call(import_key("jwk", &jwk, &import_params, false, &usages))
-                    .await
-                    .map_err(|e| format!("importKey {}: {e}", key.kid))?;
-                KEYS.with(|c| c.borrow_mut().insert(cache_key, k.clone()));
-                k
-            }
-        };
+        let imported = import(key).await?;
         let ok = call(subtle_verify(
-            &verify_params,
-            &crypto_key,
+            &imported.verify_params,
+            &imported.key,
             signature,
             message,
         ))
