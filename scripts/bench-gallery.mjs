@@ -40,7 +40,7 @@ function paired(a, b) {
   return { mean, se: sd / Math.sqrt(diffs.length) };
 }
 
-export async function benchGallery(h, { n = 1000, batches = 10, coldRuns = 3 } = {}) {
+export async function benchGallery(h, { n = 1500, batches = 30, coldRuns = 3 } = {}) {
   const { root, request, startServer, runBatch, expect, bundleSize, benchPrimitives, table, us, log, fail } = h;
   const out = {};
 

@@ -659,7 +659,7 @@ async function main() {
   const gallery = async () => {
     const { benchGallery } = await import("./bench-gallery.mjs");
     const helpers = { root, request, startServer, runBatch, expect, bundleSize, benchPrimitives, table, us, log, fail };
-    return benchGallery(helpers, { n: N });
+    return benchGallery(helpers, { n: Math.max(N, 1500) });
   };
   if (GALLERY_ONLY) {
     await gallery();
