@@ -355,3 +355,26 @@ fn protected_resource_metadata_names_the_provider() {
         (405, Some("GET, POST, OPTIONS"))
     );
 }
+
+#[test]
+fn eddsa_and_rs256_tokens_verify_at_the_api_too() {
+    for alg in ["EdDSA", "RS256"] {
+        let w = start(&["--gallery", "--alg", alg]);
+        let (_, oauth) = app(&w);
+        let email = user(&w, &format!("gallery-{alg}"));
+        let b = Browser::new(&Http, &w.url);
+        let token = authorize_with_consent(&oauth, &b, &email, &["profile:read"]);
+        let at = token.access_token().secret().clone();
+        let header = String::from_utf8(B64.decode(at.split('.').next().unwrap()).unwrap()).unwrap();
+        assert!(header.contains(&format!("\"alg\":\"{alg}\"")), "{header}");
+        let me = api(&w, "GET", "/api/v1/me", Some(&at), None);
+        assert_eq!(me.status, 200, "{alg}: {}", me.body);
+        // A flipped signature byte is refused with this algorithm as well.
+        let (input, sig) = at.rsplit_once('.').unwrap();
+        let mut raw = B64.decode(sig).unwrap();
+        raw[0] ^= 1;
+        let altered = format!("{input}.{}", B64.encode(raw));
+        let r = api(&w, "GET", "/api/v1/me", Some(&altered), None);
+        assert!(expect_invalid_token(&r, alg).contains("signature"), "{alg}");
+    }
+}

@@ -4,6 +4,13 @@
 //! (`max-age`, bounded), refetches when it has expired or when a token names a `kid` it does
 //! not hold (key rotation), but never more than once per [`MIN_FETCH_INTERVAL`], so a flood of
 //! tokens with made-up `kid`s cannot turn into a flood of fetches. Time is passed in.
+//!
+//! Until a fetch has succeeded once, every request that needs keys fetches them itself: a
+//! request cannot wait for another request's fetch, because workerd forbids one request's code
+//! from continuing in another's I/O context ("Cannot perform I/O on behalf of a different
+//! request"). So a burst of an isolate's first requests costs one fetch each, and later, while a
+//! refetch for a new `kid` is under way, other tokens with that `kid` are refused (401) for the
+//! few milliseconds it takes.
 
 use serde_json::{Map, Value};
 use std::rc::Rc;
@@ -154,6 +161,8 @@ pub struct JwksCache {
     keys: Vec<Rc<Jwk>>,
     expires_at: u64,
     last_fetch: Option<u64>,
+    /// Whether a fetch has ever succeeded.
+    loaded: bool,
 }
 
 impl JwksCache {
@@ -162,8 +171,10 @@ impl JwksCache {
     }
 
     fn may_fetch(&self, now: u64) -> bool {
-        self.last_fetch
-            .is_none_or(|t| now >= t.saturating_add(MIN_FETCH_INTERVAL))
+        !self.loaded
+            || self
+                .last_fetch
+                .is_none_or(|t| now >= t.saturating_add(MIN_FETCH_INTERVAL))
     }
 
     pub fn find(&self, kid: &str) -> Option<Rc<Jwk>> {
@@ -187,6 +198,7 @@ impl JwksCache {
 
     pub fn store(&mut self, keys: Vec<Jwk>, ttl: u64, now: u64) {
         self.keys = keys.into_iter().map(Rc::new).collect();
+        self.loaded = true;
         self.expires_at = now.saturating_add(ttl);
     }
 }
@@ -273,6 +285,13 @@ mod tests {
     #[test]
     fn an_empty_cache_fetches() {
         assert_eq!(JwksCache::new().lookup("k", 0), Lookup::Fetch);
+    }
+
+    #[test]
+    fn until_keys_are_first_loaded_every_lookup_fetches() {
+        let mut c = JwksCache::new();
+        c.begin_fetch(0); // under way, or failed
+        assert_eq!(c.lookup("k", 1), Lookup::Fetch);
     }
 
     #[test]

@@ -359,3 +359,73 @@ fn error_responses_carry_realm_and_resource_metadata() {
         "resource_metadata=\"https://api.example/.well-known/oauth-protected-resource\""
     ));
 }
+
+/// A JWKS source whose answer waits until the test opens the gate.
+struct Gated {
+    inner: Fake,
+    open: Cell<bool>,
+    waker: RefCell<Option<std::task::Waker>>,
+}
+
+impl Sources for Gated {
+    async fn fetch_jwks(&self, uri: &str) -> Result<JwksResponse, String> {
+        std::future::poll_fn(|cx| {
+            if self.open.get() {
+                std::task::Poll::Ready(())
+            } else {
+                *self.waker.borrow_mut() = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        self.inner.fetch_jwks(uri).await
+    }
+
+    async fn is_revoked(&self, jti: &str) -> Result<bool, String> {
+        self.inner.is_revoked(jti).await
+    }
+}
+
+#[test]
+fn requests_arriving_during_the_first_fetch_fetch_too_instead_of_failing() {
+    use futures_executor::LocalPool;
+    use futures_util::future::join3;
+
+    let v = verifier();
+    let src = Gated {
+        inner: Fake::new(),
+        open: Cell::new(false),
+        waker: RefCell::new(None),
+    };
+    let results: RefCell<Vec<Result<AccessClaims, AuthError>>> = RefCell::new(vec![]);
+    let mut pool = LocalPool::new();
+    let token = bearer(&good_token());
+    let run_one = || async {
+        let r = v.verify(&NativeEs256, &src, Some(&token), &[], NOW).await;
+        results.borrow_mut().push(r);
+    };
+    let (first, second, third) = (run_one(), run_one(), run_one());
+    let all = async {
+        join3(first, second, async {
+            // Polled after the other two have parked, both fetching.
+            src.open.set(true);
+            if let Some(w) = src.waker.borrow_mut().take() {
+                w.wake();
+            }
+            third.await;
+        })
+        .await;
+    };
+    pool.run_until(all);
+    let results = results.into_inner();
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    assert_eq!(
+        src.inner.fetches.get(),
+        3,
+        "no request waits on another's fetch"
+    );
+    // Once loaded, the cache answers without fetching.
+    assert!(block_on(v.verify(&NativeEs256, &src, Some(&token), &[], NOW + 1)).is_ok());
+    assert_eq!(src.inner.fetches.get(), 3);
+}
