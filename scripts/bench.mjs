@@ -10,6 +10,8 @@
 //    once workerd is idle (no wasm tier-up or GC left over). Client-side latency p50/p99.
 // 3. The same runtime without the Rust Worker (scripts/bench-worker.mjs): CPU per WebCrypto
 //    sign/verify, PBKDF2 and emulated KV put/get, to read the endpoint figures against.
+// 4. The example API (scripts/bench-gallery.mjs): its bundle, token verification CPU per request
+//    with a warm JWKS cache, and the cold path. `--gallery-only` runs just this part.
 // Only 127.0.0.1; the processes it starts are stopped by their handles. Needs Linux /proc and
 // the Worker built (scripts/bench.sh builds it). Method and results: docs/performance.md.
 import { spawn, spawnSync, execFileSync } from "node:child_process";
@@ -32,6 +34,7 @@ const TOKENS = Number(opt("--tokens", "300")); // code exchanges per figure and 
 const USERS = Number(opt("--users", "20")); // account creations (PBKDF2)
 const ALGS = opt("--algs", "ES256,EdDSA,RS256").split(",");
 const CRYPTO_OPS = Number(opt("--crypto-ops", "500"));
+const GALLERY_ONLY = args.includes("--gallery-only"); // only section 4 (the example API)
 const WARMUP = 30;
 const BATCHES = 3; // each figure is the mean over this many batches, interleaved across algs
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
@@ -222,8 +225,8 @@ async function measure(pid, { reps = 3, ...spec }) {
 // ---------------------------------------------------------------- servers
 
 /** Starts `node scripts/serve-test.mjs` and returns {info, pid (workerd), stop()}. */
-async function startServer(alg) {
-  const child = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"), "--alg", alg], {
+async function startServer(alg, extraArgs = []) {
+  const child = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"), "--alg", alg, ...extraArgs], {
     cwd: root,
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -543,7 +546,8 @@ async function benchServers(servers) {
  * `ops` operations per request; CPU per operation = (CPU of such requests - CPU of empty
  * requests) / ops. Measures WebCrypto sign/verify per alg, PBKDF2, and the emulated KV.
  */
-async function benchPrimitives() {
+/** `verifyOnly`: just ES256 verify (the example API's bench, for comparison under the same load). */
+async function benchPrimitives({ verifyOnly = false } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
   // Miniflare 5 takes a new option shape; it converts the documented v4 shape (as serve-test).
   const mf = new Miniflare(
@@ -573,6 +577,10 @@ async function benchPrimitives() {
     for (let i = 0; i < WARMUP; i++) await call("op=sign&alg=ES256&n=0")();
     const empty = await measure(pid, { reps: BATCHES, count: Math.ceil(N / BATCHES), one: call("op=sign&alg=ES256&n=0") });
     results["empty request (JS Worker)"] = empty.sched;
+    if (verifyOnly) {
+      await perOp("ES256 verify", "op=verify&alg=ES256", CRYPTO_OPS);
+      return results;
+    }
     for (const alg of ALGS) {
       await perOp(`${alg} sign`, `op=sign&alg=${alg}`, CRYPTO_OPS);
       await perOp(`${alg} verify`, `op=verify&alg=${alg}`, CRYPTO_OPS);
@@ -586,9 +594,10 @@ async function benchPrimitives() {
   return results;
 }
 
-function bundleSize() {
+/** Sizes of a Worker's build/ (in `dir`, with its wrangler.toml) and its wrangler dry-run upload. */
+function bundleSize(dir = root) {
   const files = ["build/index_bg.wasm", "build/index.js"].map((f) => {
-    const data = readFileSync(join(root, f));
+    const data = readFileSync(join(dir, f));
     return { file: f, raw: data.length, gzip: gzipSync(data, { level: 9 }).length };
   });
   // wrangler bundles exactly what `wrangler deploy` would upload, offline. A copy of the config
@@ -596,9 +605,9 @@ function bundleSize() {
   const tmp = mkdtempSync(join(TMP_BASE || "/tmp", "edge-oauth-bench-"));
   let upload = null;
   try {
-    const config = readFileSync(join(root, "wrangler.toml"), "utf8")
+    const config = readFileSync(join(dir, "wrangler.toml"), "utf8")
       .replace(/^\[build\]\s*\ncommand\s*=.*\n/m, "")
-      .replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(root, "build/index.js"))}`);
+      .replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(dir, "build/index.js"))}`);
     writeFileSync(join(tmp, "wrangler.toml"), config);
     const r = spawnSync(
       "wrangler",
@@ -647,6 +656,16 @@ async function main() {
   const model = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) || [])[1] || "?";
   log(`edge-oauth bench, ${new Date().toISOString()}: ${cpus} CPUs (${model}), node ${process.version}`);
   log(`Worker: build/index_bg.wasm of ${statSync(join(root, "build/index_bg.wasm")).mtime.toISOString()}\n`);
+  const gallery = async () => {
+    const { benchGallery } = await import("./bench-gallery.mjs");
+    const helpers = { root, request, startServer, runBatch, expect, bundleSize, benchPrimitives, table, us, log, fail };
+    return benchGallery(helpers, { n: Math.max(N, 1500) });
+  };
+  if (GALLERY_ONLY) {
+    await gallery();
+    log(`bench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    return;
+  }
 
   log("== 1. Bundle size (target: <= 250 kB gzip) ==");
   const size = bundleSize();
@@ -787,7 +806,9 @@ async function main() {
       : "; introspection endpoint not measured";
     log(`  ES256 verify <= 150 us: ${us(verify)} us (WebCrypto in workerd) -> ${verify <= 150 ? "met" : "NOT met"}${ep}`);
   }
-  log(`\nbench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  log("");
+  await gallery();
+  log(`bench finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 main().catch((e) => {

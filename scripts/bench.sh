@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: prints performance figures (bundle size, CPU per request inside workerd,
-# sign/verify/KDF cost). Installs what is missing (setup.sh), rebuilds the Worker when build/ is
-# missing or older than the sources, then runs scripts/bench.mjs on 127.0.0.1.
+# sign/verify/KDF cost, and the example API's bundle and token-verification CPU). Installs what
+# is missing (setup.sh), rebuilds either Worker when its build/ is missing or older than the
+# sources, then runs scripts/bench.mjs on 127.0.0.1 (`--gallery-only`: just the example API).
 # Extra arguments go to bench.mjs, e.g. `bash scripts/bench.sh --n 300 --algs ES256`.
 # Method and reference figures: docs/performance.md.
 set -euo pipefail
@@ -19,6 +20,11 @@ fi
 if [ -n "$stale" ]; then
   echo "[bench] build/ is $stale: building the Worker"
   sh scripts/build.sh
+fi
+g=examples/gallery-api
+if [ ! -f $g/build/index_bg.wasm ] || [ -n "$(find $g/src $g/Cargo.toml crates/edge-verifier/src Cargo.lock -newer $g/build/index_bg.wasm -print -quit 2>/dev/null)" ]; then
+  echo "[bench] $g/build/ is missing or older than the sources: building the example API"
+  sh scripts/build-gallery-api.sh
 fi
 
 exec node scripts/bench.mjs "$@"

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Runs the provider locally at http://127.0.0.1:8787 in workerd (wrangler dev), with KV
-# persisted under .wrangler/state. Installs what is missing and generates .dev.vars once.
+# Runs the provider locally at http://127.0.0.1:8787 and the example API (examples/gallery-api)
+# at http://127.0.0.1:8788, both in workerd (wrangler dev). They persist local KV in the same
+# folder (.wrangler/state) and bind the provider's namespace under the same id, so the API sees
+# the provider's revocations. Installs what is missing and generates .dev.vars once.
+# `bash scripts/dev.sh --provider-only` serves the provider alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
 node scripts/dev-vars.mjs
+state="$PWD/.wrangler/state"
+if [ "${1:-}" != "--provider-only" ]; then
+  # Built here (wrangler's [build] would run it too) so a build error stops `make dev` early.
+  sh scripts/build-gallery-api.sh >/dev/null
+  (cd examples/gallery-api &&
+    exec wrangler dev --local --ip 127.0.0.1 --port 8788 --persist-to "$state" --show-interactive-dev-session=false) &
+  api_pid=$!
+  trap 'kill "$api_pid" 2>/dev/null || true' EXIT INT TERM
+  echo "[dev] gallery API at http://127.0.0.1:8788 (pid $api_pid); metadata: http://127.0.0.1:8788/.well-known/oauth-protected-resource"
+fi
 # wrangler runs the [build] command (scripts/build.sh) before serving.
-exec wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state
+wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to "$state"

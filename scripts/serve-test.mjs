@@ -1,7 +1,12 @@
 // Serves the built Worker (build/) in workerd through Miniflare, for the end-to-end tests and
 // the benchmark. Fresh in-memory KV and freshly generated secrets each run.
 //   node scripts/serve-test.mjs [--port N] [--alg ES256|RS256|EdDSA] [--var NAME=VALUE ...]
-// Prints one JSON line when ready: {url, adminToken, assertionSecret, signingKeys}.
+//                               [--gallery [--gallery-var NAME=VALUE ...]]
+// --gallery also serves examples/gallery-api (built into its build/) in the same workerd, on
+// its own port: it shares the provider's OAUTH_KV namespace (the revocation list) and fetches
+// the JWKS through a service binding to the provider.
+// Prints one JSON line when ready: {url, adminToken, assertionSecret, signingKeys,
+// privateSigningKey (the active key, for tests that mint their own tokens), galleryUrl}.
 // Exits when its standard input closes, so it dies with the test process that started it.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { existsSync } from "node:fs";
@@ -17,16 +22,27 @@ const opt = (name, fallback) => {
 };
 const port = Number(opt("--port", "0"));
 const alg = opt("--alg", "ES256");
-const extraVars = {};
-args.forEach((a, i) => {
-  if (a === "--var") {
-    const [k, ...v] = args[i + 1].split("=");
-    extraVars[k] = v.join("=");
-  }
-});
+const varsOf = (flag) => {
+  const vars = {};
+  args.forEach((a, i) => {
+    if (a === flag) {
+      const [k, ...v] = args[i + 1].split("=");
+      vars[k] = v.join("=");
+    }
+  });
+  return vars;
+};
+const extraVars = varsOf("--var");
+const gallery = args.includes("--gallery");
+const galleryVars = varsOf("--gallery-var");
+const galleryBuild = join(root, "examples/gallery-api/build");
 
 if (!existsSync(join(root, "build/index.js"))) {
   console.error("build/index.js is missing: run `sh scripts/build.sh` (make build) first");
+  process.exit(1);
+}
+if (gallery && !existsSync(join(galleryBuild, "index.js"))) {
+  console.error("examples/gallery-api/build is missing: run `sh scripts/build-gallery-api.sh` (make build) first");
   process.exit(1);
 }
 
@@ -36,12 +52,26 @@ const retired = publicPart(signingKey("ES256"));
 const adminToken = secret();
 const assertionSecret = secret();
 
-async function start(p) {
-  // Miniflare 5 takes a new option shape; it converts the documented v4 shape for us.
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: p,
-    cf: false,
+// The example API: same KV namespace id for OAUTH_KV, the JWKS through a service binding.
+function galleryWorker(issuer, gp) {
+  return {
+    name: "gallery-api",
+    modulesRoot: galleryBuild,
+    modules: [
+      { type: "ESModule", path: join(galleryBuild, "index.js") },
+      { type: "CompiledWasm", path: join(galleryBuild, "index_bg.wasm") },
+    ],
+    compatibilityDate: "2026-11-01",
+    kvNamespaces: { OAUTH_KV: "OAUTH_KV", GALLERY_KV: "GALLERY_KV" },
+    serviceBindings: { OAUTH: "edge-oauth" },
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: gp }],
+    bindings: { ISSUER: issuer, RESOURCE: `http://127.0.0.1:${gp}`, ...galleryVars },
+  };
+}
+
+async function start(p, gp) {
+  const provider = {
+    name: "edge-oauth",
     modulesRoot: join(root, "build"),
     modules: [
       { type: "ESModule", path: join(root, "build/index.js") },
@@ -58,6 +88,14 @@ async function start(p) {
       LOGIN_ASSERTION_SECRET: assertionSecret,
       ...extraVars,
     },
+  };
+  const issuer = `http://127.0.0.1:${p}`;
+  // Miniflare 5 takes a new option shape; it converts the documented v4 shape for us.
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: p,
+    cf: false,
+    workers: gallery ? [provider, galleryWorker(issuer, gp)] : [provider],
   }));
   await mf.ready;
   return mf;
@@ -77,12 +115,15 @@ async function freePort() {
 }
 
 const chosen = port || (await freePort());
-const mf = await start(chosen);
+const galleryPort = gallery ? await freePort() : 0;
+const mf = await start(chosen, galleryPort);
 console.log(JSON.stringify({
   url: `http://127.0.0.1:${chosen}`,
   adminToken,
   assertionSecret,
   signingKeys: [publicPart(active), retired],
+  privateSigningKey: active,
+  ...(gallery ? { galleryUrl: `http://127.0.0.1:${galleryPort}` } : {}),
 }));
 
 const stop = async () => {

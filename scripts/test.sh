@@ -8,15 +8,17 @@ bash scripts/setup.sh
 . scripts/env.sh
 echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
-echo "[test] cargo clippy"
-cargo clippy --all-targets --quiet -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --quiet -- -D warnings
-echo "[test] building the Worker"
+echo "[test] cargo clippy (workspace: provider, edge-verifier, examples/gallery-api)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --workspace --target wasm32-unknown-unknown --quiet -- -D warnings
+echo "[test] building the Workers (provider, example API)"
 sh scripts/build.sh >/dev/null
+sh scripts/build-gallery-api.sh >/dev/null
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 echo "[test] cargo test (unit, in-process, end-to-end in workerd), Durable Object backend"
-cargo test --all-targets 2>&1 | tee "$log/cargo.txt"
+cargo test --workspace --all-targets 2>&1 | tee "$log/cargo.txt"
+cargo test --workspace --doc 2>&1 | tee -a "$log/cargo.txt"
 echo "[test] the in-process and end-to-end suites again on the KV backend (STATE_BACKEND=kv)"
 flows=$(ls tests/*.rs | sed -n 's#tests/\(.*_inprocess\|e2e_.*\)\.rs#--test \1#p')
 # shellcheck disable=SC2086

@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::browser::{hidden, query_param, Browser, Http};
+use common::browser::{hidden, Browser, Http};
 use common::e2e::*;
 use common::http::{post_form, Reply};
 use common::worker::{shared, Worker};
-use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RefreshToken, TokenResponse};
+use oauth2::{CsrfToken, PkceCodeChallenge, RefreshToken, TokenResponse};
 use serde_json::{json, Value};
 
 struct App {
@@ -33,24 +33,7 @@ impl App {
 
 /// Browser login + consent + code exchange with the oauth2 crate.
 fn authorize(app: &App, b: &Browser<Http>, email: &str) -> oauth2::basic::BasicTokenResponse {
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _) = app
-        .oauth
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge)
-        .url();
-    let page = b.get(url.as_str());
-    let consent = if page.body.contains(r#"name="password""#) {
-        login_to_consent(b, url.as_str(), email)
-    } else {
-        page
-    };
-    let back = decide(b, &consent, &["profile:read", "images:read"], "approve");
-    app.oauth
-        .exchange_code(AuthorizationCode::new(query_param(&back, "code").unwrap()))
-        .set_pkce_verifier(verifier)
-        .request(&http_client())
-        .expect("code exchange")
+    authorize_with_consent(&app.oauth, b, email, &["profile:read", "images:read"])
 }
 
 fn form(w: &Worker, path: &str, creds: &(String, String), fields: &[(&str, &str)]) -> Reply {

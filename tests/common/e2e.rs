@@ -6,7 +6,10 @@ use super::http::{get, post_json, Reply};
 use super::worker::Worker;
 use jwt_simple::prelude::*;
 use oauth2::basic::BasicClient;
-use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    TokenUrl,
+};
 use serde_json::{json, Value};
 
 /// The oauth2 crate's client with authorization and token endpoints set.
@@ -100,6 +103,34 @@ pub fn decide(b: &Browser<Http>, consent: &Reply, scopes: &[&str], decision: &st
     let r = super::browser::submit_consent(b, consent, scopes, decision);
     assert_eq!(r.status, 303, "{}", r.body);
     location(&r)
+}
+
+/// The whole code flow with the oauth2 crate: authorize URL (PKCE), sign-in when the browser
+/// has no session, consent to `scopes`, code exchange. Returns the token response.
+pub fn authorize_with_consent(
+    oauth: &Client,
+    b: &Browser<Http>,
+    email: &str,
+    scopes: &[&str],
+) -> oauth2::basic::BasicTokenResponse {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _) = oauth
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let page = b.get(url.as_str());
+    let consent = if page.body.contains(r#"name="password""#) {
+        login_to_consent(b, url.as_str(), email)
+    } else {
+        page
+    };
+    let back = decide(b, &consent, scopes, "approve");
+    let code = super::browser::query_param(&back, "code").expect("code in the redirect");
+    oauth
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request(&http_client())
+        .expect("code exchange")
 }
 
 /// Verifies an access token with jwt-simple against the JWKS the Worker publishes.

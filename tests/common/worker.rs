@@ -16,6 +16,10 @@ pub struct Worker {
     pub assertion_secret: String,
     /// The public JWKs the server was started with: [active, retired].
     pub signing_keys: Vec<Value>,
+    /// The active signing key with its private part, for tests that mint their own tokens.
+    pub private_signing_key: Value,
+    /// The example API (examples/gallery-api), when started with `--gallery`.
+    pub gallery_url: Option<String>,
     _child: Child,
 }
 
@@ -37,6 +41,10 @@ pub fn start(args: &[&str]) -> Worker {
     assert!(
         root().join("build/index.js").exists(),
         "build/index.js is missing: run `make test` (or `sh scripts/build.sh`) to build the Worker first"
+    );
+    assert!(
+        !args.contains(&"--gallery") || root().join("examples/gallery-api/build/index.js").exists(),
+        "examples/gallery-api/build is missing: run `make build` (or `sh scripts/build-gallery-api.sh`) first"
     );
     // `EDGE_STATE_BACKEND=kv` runs the same tests on the KV backend (`make test` does both).
     let backend = match std::env::var("EDGE_STATE_BACKEND").as_deref() {
@@ -71,6 +79,8 @@ pub fn start(args: &[&str]) -> Worker {
         admin_token: info["adminToken"].as_str().unwrap().to_string(),
         assertion_secret: info["assertionSecret"].as_str().unwrap().to_string(),
         signing_keys: info["signingKeys"].as_array().unwrap().clone(),
+        private_signing_key: info["privateSigningKey"].clone(),
+        gallery_url: info["galleryUrl"].as_str().map(String::from),
         _child: child,
     }
 }
