@@ -23,14 +23,18 @@ extern "C" {
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = sign, catch)]
-    fn subtle_sign(algorithm: &JsValue, key: &JsValue, data: &[u8]) -> Result<Promise, JsValue>;
+    fn subtle_sign(
+        algorithm: &JsValue,
+        key: &JsValue,
+        data: &Uint8Array,
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = verify, catch)]
     fn subtle_verify(
         algorithm: &JsValue,
         key: &JsValue,
-        signature: &[u8],
-        data: &[u8],
+        signature: &Uint8Array,
+        data: &Uint8Array,
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = deriveBits, catch)]
@@ -116,7 +120,10 @@ impl Crypto for WebCrypto {
     async fn sign(&self, key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, OAuthError> {
         let crypto_key = crypto_key(key, true).await?;
         let (_, sign_params) = params(key.alg);
-        let signature = call("sign", subtle_sign(&sign_params, &crypto_key, message)).await?;
+        // A copy in a fresh JS buffer, not a view into wasm memory: in the edge-verifier this
+        // measured ~70 us less per verify in workerd (docs/performance.md).
+        let data = Uint8Array::from(message);
+        let signature = call("sign", subtle_sign(&sign_params, &crypto_key, &data)).await?;
         Ok(Uint8Array::new(&signature).to_vec())
     }
 
@@ -130,7 +137,12 @@ impl Crypto for WebCrypto {
         let (_, verify_params) = params(key.alg);
         let ok = call(
             "verify",
-            subtle_verify(&verify_params, &crypto_key, signature, message),
+            subtle_verify(
+                &verify_params,
+                &crypto_key,
+                &Uint8Array::from(signature),
+                &Uint8Array::from(message),
+            ),
         )
         .await?;
         Ok(ok.as_bool() == Some(true))
