@@ -132,7 +132,6 @@ fn durable(f: &Fixture) -> DurableState<'_, MemoryStore> {
     }
 }
 
-#[allow(dead_code)]
 fn kv(f: &Fixture) -> KvState<'_, MemoryStore> {
     KvState::new(&f.store)
 }
@@ -459,4 +458,19 @@ fn a_flow_costs_one_object_call_per_state_change_on_the_durable_backend() {
     assert_eq!(f.objects.calls() - before, 3, "issue, exchange, rotate");
     let (_, writes, _) = f.store.op_counts();
     assert_eq!(writes, 1, "one KV write: the client's grant index entry");
+}
+
+#[test]
+fn on_kv_a_flow_in_one_second_writes_no_key_twice() {
+    // The faithful store refuses a second write to one key within a second, as KV does:
+    // exchange, then two refreshes, all in the same second, must each write new keys only.
+    let f = Fixture::new();
+    let s = kv(&f);
+    let code = block_on(s.issue_code(new_code(&f, "tia", "app", &["read"]), approved(&f)))
+        .unwrap()
+        .unwrap();
+    let issued = block_on(s.exchange_code(exchange(&f, &code, "app", VERIFIER))).unwrap();
+    let next = block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0))).unwrap();
+    let third = block_on(s.rotate_refresh(rotation(&f, &next.refresh_token, "app", 0)));
+    assert!(third.is_ok(), "{third:?}");
 }

@@ -103,6 +103,13 @@ pub fn grant(grant_id: &str) -> String {
     format!("grant:{}", bounded(grant_id))
 }
 
+/// `refresh_gen:{grant id}:{generation}` → `{hash, at}` (KV backend): the refresh token of
+/// that generation (≥ 1), written once by the rotation that issued it. Its presence also
+/// says the previous generation was rotated.
+pub fn refresh_generation(grant_id: &str, generation: u64) -> String {
+    format!("refresh_gen:{}:{generation}", bounded(grant_id))
+}
+
 /// `grant_revoked:{grant id}` → "", TTL `REFRESH_TOKEN_TTL` (KV backend): written when a
 /// grant is revoked or its code is consumed without one, never removed. A refresh racing
 /// the revocation may rewrite `grant:` but cannot remove this, so the grant stays dead.

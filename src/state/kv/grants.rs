@@ -17,8 +17,6 @@ pub fn new_grant(code: &KvCode, scopes: Vec<String>, x: &CodeExchange) -> (KvGra
         created_at: x.now,
         expires_at,
         refresh_hash: opaque::hash(&x.refresh_secret),
-        generation: 0,
-        rotated_at: x.now,
         chain_key: x.chain_key.clone(),
         indexed_until: expires_at,
     };

@@ -24,11 +24,9 @@ pub struct KvGrant {
     pub scopes: Vec<String>,
     pub created_at: u64,
     pub expires_at: u64,
-    /// Hash of the current refresh token, and its generation.
+    /// Hash of the first refresh token (generation 0); later generations have their own keys
+    /// (`refresh_gen:`), so a rotation never rewrites this record.
     pub refresh_hash: String,
-    pub generation: u64,
-    /// When the current token replaced the previous one (for the reuse grace).
-    pub rotated_at: u64,
     /// Key successive refresh secrets are derived with (`state::ids::successor`).
     pub chain_key: String,
     /// Until when the index keys (`user_grant:`, `client_grant:`) live; renewed when less
@@ -47,6 +45,13 @@ impl KvGrant {
             expires_at: self.expires_at,
         }
     }
+}
+
+/// A refresh-token generation after the first: its hash and when it was issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshGeneration {
+    pub hash: String,
+    pub at: u64,
 }
 
 /// The value of a `client_grant:` index key: enough to list a client's grants without

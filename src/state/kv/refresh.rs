@@ -1,13 +1,44 @@
-//! Refresh tokens on KV: rotation with reuse detection and the grace window; one read of the
-//! grant and its marker, one write of the grant per refresh.
+//! Refresh tokens on KV: rotation with reuse detection and the grace window, and no key
+//! written twice. A rotation from generation g writes one new key, `refresh_gen:{grant}:{g+1}`
+//! (the successor's hash); `grant:` is rewritten only when its lifetime must be extended (at
+//! most once per half lifetime). So a client may refresh right after the code exchange, or
+//! twice within a second, without KV refusing a second write to one key.
+//!
+//! Per refresh: the grant, its revocation marker, the presented generation's record and the
+//! next one's (4 reads); one write.
 
 use super::grants;
-use super::records::KvGrant;
+use super::records::{KvGrant, RefreshGeneration};
 use crate::oauth::grants::rules;
-use crate::state::ids::{standing, Standing};
 use crate::state::{ids, GrantView, IssuedGrant, RefreshRotation, Refusal, StateResult};
-use crate::store::{keys, put_json, ttl_until, Store};
+use crate::store::{get_json, keys, put_json, ttl_until, Store};
 use crate::token::opaque;
+
+/// The stored hash and time of generation `g` of a grant's refresh tokens.
+async fn generation(
+    store: &impl Store,
+    grant: &KvGrant,
+    g: u64,
+) -> StateResult<Option<RefreshGeneration>> {
+    if g == 0 {
+        return Ok(Some(RefreshGeneration {
+            hash: grant.refresh_hash.clone(),
+            at: grant.created_at,
+        }));
+    }
+    Ok(get_json(store, &keys::refresh_generation(&grant.grant_id, g)).await?)
+}
+
+/// A token of this grant whose secret matches its generation's stored hash.
+async fn genuine(
+    store: &impl Store,
+    grant: &KvGrant,
+    parts: &ids::RefreshParts<'_>,
+) -> StateResult<bool> {
+    Ok(generation(store, grant, parts.generation)
+        .await?
+        .is_some_and(|g| opaque::matches_hash(parts.secret, &g.hash)))
+}
 
 pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<IssuedGrant> {
     let parts = ids::parse_refresh(&r.refresh_token).ok_or(Refusal::InvalidRefreshToken)?;
@@ -15,50 +46,54 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
         .await?
         .filter(|g| g.client_id == r.client_id)
         .ok_or(Refusal::InvalidRefreshToken)?;
-    let position = standing(
-        &grant.chain_key,
-        &grant.refresh_hash,
-        grant.generation,
-        grant.rotated_at,
-        &parts,
-        r.now,
-    )
-    .ok_or(Refusal::InvalidRefreshToken)?;
-    let repeat = match position {
-        Standing::Current => false,
-        Standing::Previous { since } if r.grace > 0 && since <= r.grace => true,
-        _ => {
-            grants::revoke(store, &grant, r.now).await?;
-            return Err(Refusal::RefreshReused.into());
+    if !genuine(store, &grant, &parts).await? {
+        return Err(Refusal::InvalidRefreshToken.into());
+    }
+    let next = parts.generation + 1;
+    let secret = ids::successor(&grant.chain_key, parts.secret);
+    // Already rotated: a retry within the grace while its successor is still current gets
+    // that successor again; anything else is reuse (RFC 9700 §4.14.2).
+    let repeat = match generation(store, &grant, next).await? {
+        None => false,
+        Some(successor) => {
+            let in_grace = r.grace > 0 && r.now.saturating_sub(successor.at) <= r.grace;
+            if !in_grace || generation(store, &grant, next + 1).await?.is_some() {
+                grants::revoke(store, &grant, r.now).await?;
+                return Err(Refusal::RefreshReused.into());
+            }
+            true
         }
     };
     // Refusals below change nothing.
     let allowed = rules::still_allowed(&grant.scopes, &r.allowed_scopes)?;
     let scopes = rules::narrow(r.requested_scopes.as_deref(), &allowed)?;
-    let secret = ids::successor(&grant.chain_key, parts.secret);
-    let generation = parts.generation + 1;
     if !repeat {
-        grant.refresh_hash = opaque::hash(&secret);
-        grant.generation = generation;
-        grant.rotated_at = r.now;
-        grant.expires_at = r.now + r.refresh_ttl;
-        put_grant(store, &grant, r.now).await?;
-        if grant.indexed_until < r.now + r.refresh_ttl / 2 {
-            grant.indexed_until = grant.expires_at;
-            grants::write_indexes(store, &grant, r.now).await?;
-        }
+        let record = RefreshGeneration {
+            hash: opaque::hash(&secret),
+            at: r.now,
+        };
+        let key = keys::refresh_generation(&grant.grant_id, next);
+        put_json(store, &key, &record, Some(r.refresh_ttl.max(60))).await?;
+        extend(store, &mut grant, &r).await?;
     }
     Ok(IssuedGrant {
         grant: grant.view(),
-        refresh_token: ids::refresh_token(&grant.grant_id, generation, &secret),
+        refresh_token: ids::refresh_token(&grant.grant_id, next, &secret),
         scopes,
     })
 }
 
-async fn put_grant(store: &impl Store, grant: &KvGrant, now: u64) -> StateResult<()> {
-    let ttl = ttl_until(grant.expires_at, now);
+/// A refresh keeps the grant alive `REFRESH_TOKEN_TTL` from now; its records are rewritten
+/// only when less than half of that is left.
+async fn extend(store: &impl Store, grant: &mut KvGrant, r: &RefreshRotation) -> StateResult<()> {
+    if grant.expires_at >= r.now + r.refresh_ttl / 2 {
+        return Ok(());
+    }
+    grant.expires_at = r.now + r.refresh_ttl;
+    grant.indexed_until = grant.expires_at;
+    let ttl = ttl_until(grant.expires_at, r.now);
     put_json(store, &keys::grant(&grant.grant_id), grant, Some(ttl)).await?;
-    Ok(())
+    grants::write_indexes(store, grant, r.now).await
 }
 
 /// The grant of a current refresh token (introspection).
@@ -69,8 +104,10 @@ pub async fn find(store: &impl Store, token: &str, now: u64) -> StateResult<Opti
     let Some(grant) = grants::live(store, parts.grant_id, now).await? else {
         return Ok(None);
     };
-    let current = parts.generation == grant.generation
-        && opaque::matches_hash(parts.secret, &grant.refresh_hash);
+    let current = genuine(store, &grant, &parts).await?
+        && generation(store, &grant, parts.generation + 1)
+            .await?
+            .is_none();
     Ok(current.then(|| grant.view()))
 }
 
@@ -83,15 +120,7 @@ pub async fn revoke(store: &impl Store, token: &str, client_id: &str) -> StateRe
     let Some(grant) = grants::read(store, parts.grant_id).await? else {
         return Ok(false);
     };
-    let ours = grant.client_id == client_id
-        && ids::steps_to_current(
-            &grant.chain_key,
-            parts.secret,
-            parts.generation,
-            grant.generation,
-            &grant.refresh_hash,
-        )
-        .is_some();
+    let ours = grant.client_id == client_id && genuine(store, &grant, &parts).await?;
     if ours {
         grants::revoke(store, &grant, grant.created_at).await?;
     }
