@@ -177,3 +177,48 @@ fn duplicate_json_members_at_the_token_endpoint_are_400() {
     let why = r.expect_error(400, "invalid_request");
     assert!(why.contains("Parameter grant_type is repeated"), "{why}");
 }
+
+/// Codes, refresh tokens and grant ids begin with the user's Durable Object id. A well-formed
+/// but forged one names no object the runtime could have made: a refusal, never a 500.
+#[test]
+fn forged_object_ids_in_codes_tokens_and_grant_ids_are_refused_not_500() {
+    let w = shared();
+    let client = register(w, "client_secret_basic");
+    let (id, secret) = (
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap(),
+    );
+    let forged = "ab".repeat(32);
+    let token = |fields: &[(&str, &str)]| {
+        let mut all = fields.to_vec();
+        all.extend([("client_id", id), ("client_secret", secret)]);
+        post_form(&w.url("/api/oauth/token"), &[], &all)
+    };
+    let code = format!("{forged}.secret");
+    let r = token(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", &"v".repeat(43)),
+    ]);
+    assert_eq!(
+        (r.status, r.json()["error"].clone()),
+        (400, json!("invalid_grant")),
+        "{}",
+        r.body
+    );
+    let refresh = format!("{forged}.1.0.secret");
+    let r = token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]);
+    assert_eq!(
+        (r.status, r.json()["error"].clone()),
+        (400, json!("invalid_grant")),
+        "{}",
+        r.body
+    );
+    let auth = w.admin_auth();
+    let grant = format!("/api/admin/grants/{forged}.1");
+    let r = send("DELETE", &w.url(&grant), &[("Authorization", &auth)], None);
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = get(&w.url(&grant), &[("Authorization", &auth)]);
+    assert_eq!(r.status, 404, "{}", r.body);
+}

@@ -95,6 +95,10 @@ impl Objects for WorkerObjects<'_> {
             .map_err(|e| StateError::Unavailable(format!("object id: {e}")))
     }
 
+    fn is_valid_id(&self, id: &str) -> bool {
+        self.0.id_from_string(id).is_ok()
+    }
+
     fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer> {
         bump(&self.1.object_calls);
         Box::pin(async move {

@@ -34,6 +34,10 @@ pub trait Objects {
     /// The id of the object called `name` (stable; 64 hex characters).
     fn id_for(&self, name: &str) -> Result<String, StateError>;
 
+    /// Whether `id` is an id this namespace could have made (a forged one in a code or token
+    /// names nothing: a refusal, never a server error).
+    fn is_valid_id(&self, id: &str) -> bool;
+
     /// Sends one call to the object `call.object`. A transport failure is `Unavailable`.
     fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer>;
 }
@@ -49,17 +53,25 @@ fn user_object(sub: &str) -> String {
     format!("user:{sub}")
 }
 
-/// The object a code, refresh token or grant id belongs to: its first `.`-separated part.
-fn object_of(text: &str) -> Option<&str> {
-    text.split('.').next().filter(|o| is_object_id(o))
-}
-
 pub struct DurableState<'a, S: Store> {
     pub store: &'a S,
     pub objects: &'a dyn Objects,
 }
 
 impl<S: Store> DurableState<'_, S> {
+    /// The object a code, refresh token or grant id belongs to: its first `.`-separated part.
+    fn object_of<'t>(&self, text: &'t str) -> Option<&'t str> {
+        text.split('.')
+            .next()
+            .filter(|o| is_object_id(o) && self.objects.is_valid_id(o))
+    }
+
+    fn seq_in<'t>(&self, grant_id: &'t str) -> Option<(&'t str, i64)> {
+        let (object, seq) = grant_id.split_once('.')?;
+        let seq = seq.parse().ok()?;
+        self.object_of(object).map(|o| (o, seq))
+    }
+
     async fn ask(&self, object: &str, op: Op) -> Answer {
         self.objects
             .call(Call {
@@ -79,11 +91,6 @@ fn unexpected(reply: Reply) -> StateError {
     StateError::Failed(format!("unexpected reply from the user object: {reply:?}"))
 }
 
-fn seq_in(grant_id: &str) -> Option<(&str, i64)> {
-    let (object, seq) = grant_id.split_once('.')?;
-    Some((object, seq.parse().ok()?)).filter(|(o, _)| is_object_id(o))
-}
-
 impl<S: Store> State for DurableState<'_, S> {
     async fn issue_code(&self, code: NewCode, consent: CodeConsent) -> StateResult<Option<String>> {
         let sub = code.sub.clone();
@@ -94,7 +101,10 @@ impl<S: Store> State for DurableState<'_, S> {
     }
 
     async fn exchange_code(&self, x: CodeExchange) -> StateResult<IssuedGrant> {
-        let object = object_of(&x.code).ok_or(Refusal::InvalidCode)?.to_string();
+        let object = self
+            .object_of(&x.code)
+            .ok_or(Refusal::InvalidCode)?
+            .to_string();
         let (now, ttl) = (x.now, x.refresh_ttl);
         let issued = match self.ask(&object, Op::ExchangeCode(x)).await? {
             Reply::Issued(issued) => issued,
@@ -115,7 +125,8 @@ impl<S: Store> State for DurableState<'_, S> {
     }
 
     async fn rotate_refresh(&self, r: RefreshRotation) -> StateResult<IssuedGrant> {
-        let object = object_of(&r.refresh_token)
+        let object = self
+            .object_of(&r.refresh_token)
             .ok_or(Refusal::InvalidRefreshToken)?
             .to_string();
         match self.ask(&object, Op::Rotate(r)).await? {
@@ -125,7 +136,7 @@ impl<S: Store> State for DurableState<'_, S> {
     }
 
     async fn find_refresh(&self, token: &str, now: u64) -> StateResult<Option<GrantView>> {
-        let Some(object) = object_of(token) else {
+        let Some(object) = self.object_of(token) else {
             return Ok(None);
         };
         let token = token.to_string();
@@ -136,7 +147,7 @@ impl<S: Store> State for DurableState<'_, S> {
     }
 
     async fn revoke_refresh_token(&self, token: &str, client_id: &str) -> StateResult<bool> {
-        let Some(object) = object_of(token) else {
+        let Some(object) = self.object_of(token) else {
             return Ok(false);
         };
         let op = Op::RevokeRefresh {
@@ -154,7 +165,7 @@ impl<S: Store> State for DurableState<'_, S> {
     }
 
     async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>> {
-        let Some((object, seq)) = seq_in(grant_id) else {
+        let Some((object, seq)) = self.seq_in(grant_id) else {
             return Ok(None);
         };
         match self.ask(object, Op::GetGrant { seq, now }).await? {
@@ -164,7 +175,7 @@ impl<S: Store> State for DurableState<'_, S> {
     }
 
     async fn revoke_grant(&self, grant_id: &str) -> StateResult<bool> {
-        let Some((object, seq)) = seq_in(grant_id) else {
+        let Some((object, seq)) = self.seq_in(grant_id) else {
             return Ok(false);
         };
         match self.ask(object, Op::RevokeGrant { seq }).await? {

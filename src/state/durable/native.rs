@@ -77,6 +77,11 @@ impl Objects for NativeObjects {
             .collect())
     }
 
+    fn is_valid_id(&self, id: &str) -> bool {
+        // Natively every well-formed id is one (an unknown one is simply an empty object).
+        super::is_object_id(id)
+    }
+
     fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer> {
         self.calls.set(self.calls.get() + 1);
         let down = self.unavailable.get();
