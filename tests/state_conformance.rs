@@ -78,7 +78,6 @@ fn exchange(f: &Fixture, code: &str, client: &str, verifier: &str) -> CodeExchan
         allowed_scopes: scopes(&["read", "write", "admin"]),
         refresh_secret: f.unique("rt"),
         chain_key: f.unique("ck"),
-        id_nonce: f.unique("n")[30..].to_string(),
         refresh_ttl: 30 * DAY,
         now: f.now(),
     }
@@ -143,6 +142,7 @@ conformance!(
     remembered_consent_issues_only_within_what_was_approved,
     approvals_merge_into_the_remembered_consent,
     withdrawing_consent_refuses_a_code_issued_before,
+    approving_again_does_not_revive_a_code_issued_before_a_withdrawal,
     rotation_yields_one_successor_and_reuse_revokes_the_grant,
     within_the_grace_the_previous_token_gets_the_same_successor,
     a_refused_refresh_does_not_rotate,
@@ -265,6 +265,25 @@ fn withdrawing_consent_refuses_a_code_issued_before(s: &impl State, f: &Fixture)
     f.tick();
     let after = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
     assert_eq!(refused(after), Refusal::ConsentWithdrawn);
+}
+
+fn approving_again_does_not_revive_a_code_issued_before_a_withdrawal(s: &impl State, f: &Fixture) {
+    let old = block_on(s.issue_code(new_code(f, "fin", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    block_on(s.revoke_user("fin", Some("app"))).unwrap();
+    f.tick();
+    block_on(s.issue_code(new_code(f, "fin", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let revived = block_on(s.exchange_code(exchange(f, &old, "app", VERIFIER)));
+    assert_eq!(
+        refused(revived),
+        Refusal::ConsentWithdrawn,
+        "a code issued before the withdrawal stays dead"
+    );
 }
 
 fn rotation_yields_one_successor_and_reuse_revokes_the_grant(s: &impl State, f: &Fixture) {

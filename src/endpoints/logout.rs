@@ -54,9 +54,7 @@ pub async fn post<S: Store, C: Crypto>(
             "The form did not come from this session.",
         ));
     }
-    // The session ends first: a sign-out must sign out even if the revocation then fails.
     sessions::delete(ctx.store, &hash, &session.sub).await?;
-    revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
     let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
     // Ended before the optional revocation: should that fail, the user is signed out anyway.
     revoke_requested(ctx, &session.sub, params.get("revoke")).await?;

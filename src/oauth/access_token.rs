@@ -2,7 +2,7 @@
 //! revocation list (RFC 7009) and whether its grant still exists. Used by introspection and
 //! revocation.
 
-use crate::app::Ctx;
+use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::state::State;

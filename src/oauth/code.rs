@@ -3,7 +3,7 @@
 //! The state layer issues them together with the consent that allows them.
 
 use super::authorize_request::redirect_url;
-use crate::app::Ctx;
+use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::state::{CodeConsent, NewCode, State};

@@ -1,7 +1,7 @@
 //! Minting the token response (RFC 6749 §5.1): an RFC 9068 access token beside the refresh
 //! token the state layer issued.
 
-use crate::app::Ctx;
+use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::Response;

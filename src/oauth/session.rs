@@ -4,8 +4,8 @@
 //! are `HttpOnly`, `SameSite=Lax`, host-only, and `Secure` with the `__Host-` prefix except
 //! when the issuer is plain http on loopback (development).
 
-use crate::app::Ctx;
 use crate::config::Config;
+use crate::context::Ctx;
 use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::OAuthError;
 use crate::http::Request;

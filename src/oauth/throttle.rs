@@ -6,7 +6,7 @@
 //! The flip side of per-account limits, an attacker locking an account out for 15 minutes by
 //! failing on purpose, is the usual trade-off.
 
-use crate::app::Ctx;
+use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 pub use crate::state::throttle::WINDOW_SECONDS;

@@ -76,8 +76,6 @@ pub struct CodeExchange {
     /// from it, see [`ids::successor`]); 256 random bits each, from the edge.
     pub refresh_secret: String,
     pub chain_key: String,
-    /// Random bits for a grant id (KV backend).
-    pub id_nonce: String,
     pub refresh_ttl: u64,
     pub now: u64,
 }
@@ -153,13 +151,18 @@ impl From<Refusal> for StateError {
 
 impl From<crate::store::StoreError> for StateError {
     fn from(e: crate::store::StoreError) -> StateError {
-        StateError::Failed(e.0)
+        OAuthError::from(e).into()
     }
 }
 
 impl From<OAuthError> for StateError {
     fn from(e: OAuthError) -> StateError {
-        StateError::Failed(e.debug.unwrap_or(e.description))
+        let detail = e.debug.unwrap_or(e.description);
+        // KV's one-write-per-second limit (`store::StoreError`): nothing was written.
+        if e.code == ErrorCode::TemporarilyUnavailable {
+            return StateError::Unavailable(detail);
+        }
+        StateError::Failed(detail)
     }
 }
 

@@ -98,7 +98,7 @@ pub fn code(code_hash: &str) -> String {
 }
 
 /// `grant:{grant id}` → KV backend grant record (current refresh-token hash, generation,
-/// chain key), TTL until the grant expires. Rewritten at each refresh.
+/// chain key), TTL until the grant expires. Rewritten only to extend its lifetime.
 pub fn grant(grant_id: &str) -> String {
     format!("grant:{}", bounded(grant_id))
 }
@@ -139,8 +139,8 @@ pub fn client_grant(client_id: &str, grant_id: &str) -> String {
     format!("client_grant:{}:{}", bounded(client_id), bounded(grant_id))
 }
 
-/// `consent:{b64(sub)}:{client id}` → `Consent`, TTL `REFRESH_TOKEN_TTL` (renewed on each
-/// approval).
+/// `consent:{b64(sub)}:{client id}` → `Consent`, TTL `REFRESH_TOKEN_TTL` (rewritten when an
+/// approval adds scopes).
 pub fn consent(sub: &str, client_id: &str) -> String {
     format!("consent:{}:{}", sub_part(sub), bounded(client_id))
 }

@@ -85,18 +85,28 @@ impl UserState {
 }
 
 /// The Worker's handle on the namespace.
-pub struct WorkerObjects<'a>(pub ObjectNamespace, pub &'a Meter);
+pub struct WorkerObjects<'a>(pub Option<ObjectNamespace>, pub &'a Meter);
+
+impl WorkerObjects<'_> {
+    fn namespace(&self) -> std::result::Result<&ObjectNamespace, StateError> {
+        self.0.as_ref().ok_or_else(|| {
+            StateError::Unavailable(format!("the {BINDING} Durable Object binding is missing"))
+        })
+    }
+}
 
 impl Objects for WorkerObjects<'_> {
     fn id_for(&self, name: &str) -> std::result::Result<String, StateError> {
-        self.0
+        self.namespace()?
             .id_from_name(name)
             .map(|id| id.to_string())
             .map_err(|e| StateError::Unavailable(format!("object id: {e}")))
     }
 
     fn is_valid_id(&self, id: &str) -> bool {
-        self.0.id_from_string(id).is_ok()
+        self.0
+            .as_ref()
+            .is_some_and(|n| n.id_from_string(id).is_ok())
     }
 
     fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer> {
@@ -104,7 +114,7 @@ impl Objects for WorkerObjects<'_> {
         Box::pin(async move {
             let unavailable = |e: worker::Error| StateError::Unavailable(e.to_string());
             let id = self
-                .0
+                .namespace()?
                 .id_from_string(&call.object)
                 .map_err(|_| StateError::Failed("not an object id".into()))?;
             let stub = id.get_stub().map_err(unavailable)?;

@@ -24,6 +24,18 @@ pub async fn list<S: Store, C: Crypto>(
     let params = Params::from_query(&req.query)?;
     let limit = page_limit(params.get("limit"))?;
     let cursor = params.get("cursor");
+    // Cursors are what a previous page returned: short, URL-safe.
+    if cursor.is_some_and(|c| {
+        c.is_empty()
+            || c.len() > 1024
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.=+/:".contains(&b))
+    }) {
+        return Err(OAuthError::invalid_request(
+            "cursor must be the next_cursor of a previous page",
+        ));
+    }
     let state = ctx.state();
     let page = match (params.get("sub"), params.get("client_id")) {
         (Some(sub), None) => {

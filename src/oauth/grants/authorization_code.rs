@@ -5,7 +5,7 @@
 //! same step as the single-use check, the consent check, the grant cap and the grant's
 //! creation. A second redemption revokes the grant the first one created (RFC 6749 §4.1.2).
 
-use crate::app::Ctx;
+use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::Response;
@@ -29,7 +29,6 @@ pub async fn exchange<S: Store, C: Crypto>(
         allowed_scopes: super::allowed_scopes(client, ctx.config),
         refresh_secret: opaque::new_secret(ctx.crypto)?,
         chain_key: opaque::new_secret(ctx.crypto)?,
-        id_nonce: opaque::random_b64(ctx.crypto, 9)?,
         refresh_ttl: ctx.config.refresh_token_ttl,
         now: ctx.now,
     };

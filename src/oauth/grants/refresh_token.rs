@@ -7,7 +7,7 @@
 //! the rotation in one step, so parallel refreshes of one token never fork the chain.
 
 use super::rules;
-use crate::app::Ctx;
+use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::Response;

@@ -23,7 +23,7 @@ use super::{
     throttle, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
     Refusal, State, StateError, StateResult,
 };
-use crate::store::{keys, put_json, ttl_until, Store};
+use crate::store::{keys, put_json, Store};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -87,8 +87,18 @@ impl<S: Store> DurableState<'_, S> {
     }
 }
 
+/// Names only the variant: replies carry codes and refresh tokens, which never go to logs.
 fn unexpected(reply: Reply) -> StateError {
-    StateError::Failed(format!("unexpected reply from the user object: {reply:?}"))
+    let kind = match reply {
+        Reply::Code(_) => "Code",
+        Reply::Issued(_) => "Issued",
+        Reply::Grant(_) => "Grant",
+        Reply::Flag(_) => "Flag",
+        Reply::Count(_) => "Count",
+        Reply::Grants(_) => "Grants",
+        Reply::Done => "Done",
+    };
+    StateError::Failed(format!("unexpected reply from the user object: {kind}"))
 }
 
 impl<S: Store> State for DurableState<'_, S> {
@@ -105,13 +115,14 @@ impl<S: Store> State for DurableState<'_, S> {
             .object_of(&x.code)
             .ok_or(Refusal::InvalidCode)?
             .to_string();
-        let (now, ttl) = (x.now, x.refresh_ttl);
         let issued = match self.ask(&object, Op::ExchangeCode(x)).await? {
             Reply::Issued(issued) => issued,
             other => return Err(unexpected(other)),
         };
-        // The one KV write of a flow: the client's listing. Written after the object
-        // decided, so a failure here loses only an admin listing entry, never a grant.
+        // The one KV write of a flow: the client's listing. Written after the object decided
+        // and best effort: a failure loses only an admin listing entry, never the response
+        // (whose retry would be a replay). No TTL, since refreshes extend the grant; the
+        // listing prunes entries whose grant is gone.
         let g = &issued.grant;
         let entry = ClientGrantEntry {
             sub: g.sub.clone(),
@@ -120,7 +131,7 @@ impl<S: Store> State for DurableState<'_, S> {
             expires_at: g.expires_at,
         };
         let key = keys::client_grant(&g.client_id, &g.grant_id);
-        put_json(self.store, &key, &entry, Some(ttl_until(now + ttl, now))).await?;
+        let _ = put_json(self.store, &key, &entry, None).await;
         Ok(issued)
     }
 
@@ -224,8 +235,11 @@ impl<S: Store> State for DurableState<'_, S> {
         let page = self.store.list(&prefix, cursor, limit).await?;
         let mut items = Vec::new();
         for key in &page.keys {
-            if let Some(grant) = self.get_grant(&key[prefix.len()..], now).await? {
-                items.push(grant);
+            match self.get_grant(&key[prefix.len()..], now).await? {
+                Some(grant) => items.push(grant),
+                None => {
+                    let _ = self.store.delete(key).await; // revoked or expired: prune
+                }
             }
         }
         Ok(Page {

@@ -18,6 +18,8 @@ pub async fn issue(
 ) -> StateResult<Option<String>> {
     let consent_key = keys::consent(&code.sub, &code.client_id);
     let remembered = get_json::<Consent>(store, &consent_key).await?;
+    // `granted_at` is when this consent began; merging keeps it (see `exchange`).
+    let since = remembered.as_ref().map_or(code.now, |c| c.granted_at);
     let consented = remembered.map(|c| c.scopes).unwrap_or_default();
     match consent {
         CodeConsent::Remembered => {
@@ -39,7 +41,7 @@ pub async fn issue(
             if merged != consented {
                 let record = Consent {
                     scopes: merged,
-                    granted_at: code.now,
+                    granted_at: since,
                 };
                 put_json(store, &consent_key, &record, Some(ttl)).await?;
             }
@@ -47,6 +49,7 @@ pub async fn issue(
     }
     let record = KvCode {
         grant_id: ids::kv_grant_id(code.now, &code.id_nonce),
+        issued_at: code.now,
         sub: code.sub,
         client_id: code.client_id,
         redirect_uri: code.redirect_uri,
@@ -69,18 +72,28 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         .filter(|c| c.expires_at > x.now && c.client_id == x.client_id)
         .ok_or(Refusal::InvalidCode)?;
     // Used before: its grant exists or was revoked. Revoke what the first use issued.
-    let marker = store.get(&keys::grant_revoked(&code.grant_id)).await?;
-    if marker.is_some() || grants::read(store, &code.grant_id).await?.is_some() {
-        grants::revoke_by_id(store, &code.grant_id).await?;
+    if store
+        .get(&keys::grant_revoked(&code.grant_id))
+        .await?
+        .is_some()
+    {
+        return Err(Refusal::CodeReplayed.into()); // already consumed or revoked: nothing to do
+    }
+    if let Some(first) = grants::read(store, &code.grant_id).await? {
+        grants::revoke(store, &first).await?;
         return Err(Refusal::CodeReplayed.into());
     }
     if let Err(refusal) = rules::check_code_use(&code.redirect_uri, &code.code_challenge, &x) {
         // Consumed: the marker makes any later use a replay.
-        grants::mark_revoked(store, &code.grant_id, x.refresh_ttl).await?;
+        grants::mark_revoked(store, &code.grant_id).await?;
         return Err(refusal.into());
     }
     let consent = get_json::<Consent>(store, &keys::consent(&code.sub, &code.client_id)).await?;
-    if !consent.is_some_and(|c| rules::covers(&c.scopes, &code.scopes)) {
+    // Withdrawn since the code was issued: a consent that began after the code (approved
+    // again later) does not revive it.
+    let covered = consent
+        .is_some_and(|c| c.granted_at <= code.issued_at && rules::covers(&c.scopes, &code.scopes));
+    if !covered {
         return Err(Refusal::ConsentWithdrawn.into());
     }
     let scopes = rules::still_allowed(&code.scopes, &x.allowed_scopes)?;

@@ -69,17 +69,21 @@ pub async fn write_indexes(store: &impl Store, grant: &KvGrant, now: u64) -> Sta
     Ok(())
 }
 
+/// How long a revocation marker lives: longer than any grant a refresh racing the revocation
+/// could write back (`REFRESH_TOKEN_TTL` is at most 365 days), so the grant cannot outlive it.
+pub const MARKER_TTL: u64 = 366 * 86_400;
+
 /// The marker that makes a revocation final (see `keys::grant_revoked`).
-pub async fn mark_revoked(store: &impl Store, grant_id: &str, ttl: u64) -> StateResult<()> {
+pub async fn mark_revoked(store: &impl Store, grant_id: &str) -> StateResult<()> {
     store
-        .put(&keys::grant_revoked(grant_id), "", Some(ttl.max(60)))
+        .put(&keys::grant_revoked(grant_id), "", Some(MARKER_TTL))
         .await?;
     Ok(())
 }
 
 /// Revocation: the marker first (from then on no use succeeds), then the records go.
-pub async fn revoke(store: &impl Store, grant: &KvGrant, now: u64) -> StateResult<()> {
-    mark_revoked(store, &grant.grant_id, grant.expires_at.saturating_sub(now)).await?;
+pub async fn revoke(store: &impl Store, grant: &KvGrant) -> StateResult<()> {
+    mark_revoked(store, &grant.grant_id).await?;
     store.delete(&keys::grant(&grant.grant_id)).await?;
     store
         .delete(&keys::user_grant(
@@ -99,15 +103,10 @@ pub async fn revoke(store: &impl Store, grant: &KvGrant, now: u64) -> StateResul
 pub async fn revoke_by_id(store: &impl Store, grant_id: &str) -> StateResult<bool> {
     match read(store, grant_id).await? {
         Some(grant) => {
-            revoke(store, &grant, grant.created_at).await?;
+            revoke(store, &grant).await?;
             Ok(true)
         }
-        None => {
-            if ids::is_token_text(grant_id) {
-                mark_revoked(store, grant_id, crate::store::MIN_TTL_SECONDS * 60).await?;
-            }
-            Ok(false)
-        }
+        None => Ok(false),
     }
 }
 
@@ -134,9 +133,10 @@ pub async fn revoke_user(
     for key in crate::store::list_all(store, &prefix).await? {
         let grant_id = key.rsplit(':').next().unwrap_or("");
         if revoke_by_id(store, grant_id).await? {
-            revoked += 1;
+            revoked += 1; // its index key went with it
+        } else {
+            store.delete(&key).await?; // an index entry whose grant expired
         }
-        store.delete(&key).await?;
     }
     Ok(revoked)
 }

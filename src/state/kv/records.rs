@@ -13,6 +13,9 @@ pub struct KvCode {
     /// The grant this code creates; its `grant:` or `grant_revoked:` key existing means the
     /// code was used (so redemption never rewrites the code's own key).
     pub grant_id: String,
+    /// When it was issued: a consent given after it (withdrawn, then approved again) does not
+    /// cover it.
+    pub issued_at: u64,
     pub expires_at: u64,
 }
 

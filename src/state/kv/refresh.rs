@@ -58,7 +58,7 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
         Some(successor) => {
             let in_grace = r.grace > 0 && r.now.saturating_sub(successor.at) <= r.grace;
             if !in_grace || generation(store, &grant, next + 1).await?.is_some() {
-                grants::revoke(store, &grant, r.now).await?;
+                grants::revoke(store, &grant).await?;
                 return Err(Refusal::RefreshReused.into());
             }
             true
@@ -122,7 +122,7 @@ pub async fn revoke(store: &impl Store, token: &str, client_id: &str) -> StateRe
     };
     let ours = grant.client_id == client_id && genuine(store, &grant, &parts).await?;
     if ours {
-        grants::revoke(store, &grant, grant.created_at).await?;
+        grants::revoke(store, &grant).await?;
     }
     Ok(ours)
 }

@@ -120,6 +120,9 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
     if row[5].int() <= x.now as i64 || client_id != x.client_id {
         return Err(Refusal::InvalidCode.into());
     }
+    if row[6].int() == 2 {
+        return Err(Refusal::ConsentWithdrawn.into());
+    }
     if row[6].int() != 0 {
         // RFC 6749 §4.1.2: revoke what the first redemption issued.
         exec(db, "DELETE FROM grants WHERE seq = ?", &[row[7].clone()])?;

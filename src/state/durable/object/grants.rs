@@ -159,16 +159,16 @@ pub fn find_refresh(
 }
 
 /// RFC 7009: any token of the chain, presented by its client, revokes the grant.
-pub fn revoke_refresh(db: &impl Sql, token: &str, client_id: &str) -> Result<bool, StateError> {
+pub fn revoke_refresh(
+    db: &impl Sql,
+    object: &str,
+    token: &str,
+    client_id: &str,
+) -> Result<bool, StateError> {
     let Some(parts) = ids::parse_refresh(token) else {
         return Ok(false);
     };
-    let Some(seq) = parts
-        .grant_id
-        .rsplit('.')
-        .next()
-        .and_then(|s| s.parse::<i64>().ok())
-    else {
+    let Some(seq) = seq_of(object, parts.grant_id) else {
         return Ok(false);
     };
     let rows = exec(
@@ -222,6 +222,17 @@ pub fn revoke_user(db: &impl Sql, client_id: Option<&str>) -> Result<usize, Stat
     )?);
     exec(db, &format!("DELETE FROM consents{filter}"), &params)?;
     exec(db, &format!("DELETE FROM grants{filter}"), &params)?;
+    // Codes not yet redeemed die too (`used = 2`): approving again must not revive them.
+    let unused = if filter.is_empty() {
+        " WHERE used = 0"
+    } else {
+        " AND used = 0"
+    };
+    exec(
+        db,
+        &format!("UPDATE codes SET used = 2{filter}{unused}"),
+        &params,
+    )?;
     Ok(count as usize)
 }
 

@@ -50,7 +50,7 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
             grants::find_refresh(db, object, &token, now).map(Reply::Grant)
         }
         Op::RevokeRefresh { token, client_id } => {
-            grants::revoke_refresh(db, &token, &client_id).map(Reply::Flag)
+            grants::revoke_refresh(db, object, &token, &client_id).map(Reply::Flag)
         }
         Op::GetGrant { seq, now } => grants::get(db, object, seq, now).map(Reply::Grant),
         Op::RevokeGrant { seq } => grants::revoke(db, seq).map(Reply::Flag),
