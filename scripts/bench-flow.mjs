@@ -158,7 +158,7 @@ async function prepare(backend) {
 /** Warm-up flows, then per round one batch per step over the same flows; returns per-step rows. */
 async function measureSteps(s) {
   for (const f of s.newFlows(WARMUP_FLOWS)) for (const step of STEPS) await s.steps[step](f);
-  const acc = Object.fromEntries(STEPS.map((k) => [k, { n: 0, sched: 0, means: [], lats: [], ops: {}, metered: 0 }]));
+  const acc = Object.fromEntries(STEPS.map((k) => [k, { n: 0, sched: 0, means: [], lats: [], ops: {}, metered: 0, seen: new Set() }]));
   for (let done = 0; done < FLOWS; done += BATCH) {
     const flows = s.newFlows(Math.min(BATCH, FLOWS - done));
     for (const step of STEPS) {
@@ -166,8 +166,10 @@ async function measureSteps(s) {
       const part = await runBatch(s.server.pid, {
         count: flows.length,
         one: async (i) => {
-          const ops = storageOps(await s.steps[step](flows[i]));
+          const r = await s.steps[step](flows[i]);
+          const ops = storageOps(r);
           if (!ops) return;
+          a.seen.add(r.headers["x-storage-ops"]);
           a.metered++;
           for (const k of OPS) a.ops[k] = (a.ops[k] || 0) + (ops[k] || 0);
         },
@@ -188,6 +190,7 @@ async function measureSteps(s) {
       max: Math.max(...a.means) / 1000,
       p50: pct(a.lats, 50),
       ops: a.metered ? Object.fromEntries(OPS.map((k) => [k, (a.ops[k] || 0) / a.metered])) : null,
+      varied: a.seen.size > 1 ? [...a.seen] : null, // distinct x-storage-ops values, when not one
     };
   }
   return rows;
@@ -203,13 +206,13 @@ function printTable(results) {
     for (const step of STEPS) {
       const x = r[step];
       rows.push([
-        `${backend}  ${names[step] || step}`, x.n, f2(x.cpuMs), `${f2(x.min)}-${f2(x.max)}`, f2(x.p50),
+        `${backend.padEnd(7)}  ${names[step] || step}`, x.n, f2(x.cpuMs), `${f2(x.min)}-${f2(x.max)}`, f2(x.p50),
         ...OPS.map((k) => opsCell(x.ops?.[k])),
       ]);
     }
     const total = (k) => IN_FLOW.reduce((acc, step) => acc + (r[step].ops?.[k] ?? 0), 0);
     rows.push([
-      `${backend}  per flow (${IN_FLOW.join(" + ")})`, "",
+      `${backend.padEnd(7)}  per flow (${IN_FLOW.join(" + ")})`, "",
       f2(IN_FLOW.reduce((acc, step) => acc + r[step].cpuMs, 0)), "", "",
       ...OPS.map((k) => opsCell(total(k))),
     ]);
@@ -218,6 +221,12 @@ function printTable(results) {
     ["backend  step", "n", "CPU ms/req", "batch min-max", "p50 ms", "KV reads", "KV writes", "KV lists", "object calls"],
     rows,
   );
+  for (const { backend, rows: r } of results) {
+    for (const step of STEPS) {
+      if (step !== "api" && !r[step].ops) log(`${backend} ${step}: no x-storage-ops header (COST_HEADER=1 not honoured?)`);
+      if (r[step].varied) log(`${backend} ${step}: the counts varied between requests: ${r[step].varied.join(" | ")}`);
+    }
+  }
   log("(*) the example API in the same workerd, verifying the token (its storage is not metered); not in the per-flow row");
 }
 
