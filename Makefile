@@ -10,7 +10,7 @@ test:     ## run every test (lint, unit, in-process, end-to-end in workerd)
 build:    ## build the provider into build/ and the example API into examples/gallery-api/build/
 	bash scripts/setup.sh && sh scripts/build.sh && sh scripts/build-gallery-api.sh
 
-bench:    ## print performance figures (bundle size, CPU per request, sign/verify cost)
+bench:    ## print performance figures (bundle size, CPU per request, sign/verify cost, flow cost per step and backend, peers)
 	bash scripts/bench.sh
 
 setup:

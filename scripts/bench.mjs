@@ -14,16 +14,17 @@
 //    with a warm JWKS cache, and the cold path. `--gallery-only` runs just this part.
 // Only 127.0.0.1; the processes it starts are stopped by their handles. Needs Linux /proc and
 // the Worker built (scripts/bench.sh builds it). Method and results: docs/performance.md.
-import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import {
+  root, CLK_TCK, REDIRECT, log, fail, findWorkerd, request, form, FORM, b64url, expect,
+  runBatch, combine, measure, startServer, us, ms, kB, table, registerClient, createUser,
+  signInAndApprove, codeOf,
+} from "./bench-lib.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(name);
@@ -37,254 +38,15 @@ const CRYPTO_OPS = Number(opt("--crypto-ops", "500"));
 const GALLERY_ONLY = args.includes("--gallery-only"); // only section 4 (the example API)
 const WARMUP = 30;
 const BATCHES = 3; // each figure is the mean over this many batches, interleaved across algs
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-const REDIRECT = "http://127.0.0.1:53682/callback";
-const PASSWORD = "a long enough password for the bench";
 const TMP_BASE = existsSync("/dev/shm") ? "/dev/shm" : undefined; // tmpfs for anything written
 
-const log = (...a) => console.log(...a);
-const fail = (msg) => {
-  throw new Error(msg);
-};
-
-// ---------------------------------------------------------------- process CPU from /proc
-
-/** utime+stime of a whole process (all threads, including exited ones), in microseconds. */
-function cpuStatUs(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // fields 14 and 15
-}
-
-/** Sum of the live threads' on-CPU time (schedstat, nanosecond resolution), in microseconds. */
-function cpuSchedUs(pid) {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // thread exited between readdir and read
-    }
-  }
-  return ns / 1000;
-}
-
-function procTable() {
-  const rows = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, "utf8");
-      const comm = s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
-      const ppid = Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
-      rows.push({ pid: Number(d), ppid, comm });
-    } catch {
-      // process exited
-    }
-  }
-  return rows;
-}
-
-/** The workerd process whose parent chain includes `ancestor`. */
-async function findWorkerd(ancestor) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const rows = procTable();
-    const parent = new Map(rows.map((r) => [r.pid, r.ppid]));
-    const found = rows.filter((r) => {
-      if (r.comm !== "workerd") return false;
-      for (let p = r.ppid, hops = 0; p > 1 && hops < 20; p = parent.get(p), hops++) {
-        if (p === ancestor) return true;
-      }
-      return false;
-    });
-    if (found.length === 1) return found[0].pid;
-    if (found.length > 1) fail(`several workerd processes under pid ${ancestor}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  fail(`no workerd process under pid ${ancestor}`);
-}
-
-/**
- * Waits until workerd is idle: after start-up and after each warm-up V8 keeps compiling
- * (wasm tier-up) and collecting garbage on background threads for a while, which would
- * otherwise be charged to the next batch. Returns the residual idle CPU in us per second.
- */
-async function settle(pid, { maxMs = 15_000, stepMs = 250, idleUsPerStep = 750 } = {}) {
-  const end = performance.now() + maxMs;
-  let rate = Infinity;
-  while (performance.now() < end) {
-    const c0 = cpuSchedUs(pid);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, stepMs));
-    const used = cpuSchedUs(pid) - c0;
-    rate = (used * 1000) / (performance.now() - t0);
-    if (used < idleUsPerStep) break;
-  }
-  return rate;
-}
-
-// ---------------------------------------------------------------- HTTP client (keep-alive)
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
-function request(base, method, path, { headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const req = http.request(
-      url,
-      { method, agent, headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) } },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
-const form = (fields) =>
-  fields.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
-const FORM = { "content-type": "application/x-www-form-urlencoded" };
-const b64url = (buf) => Buffer.from(buf).toString("base64url");
-
-function expect(r, status, what) {
-  if (r.status !== status) fail(`${what}: expected ${status}, got ${r.status}: ${r.body.slice(0, 300)}`);
-  return r;
-}
-
-function hidden(html, name) {
-  const marker = `name="${name}" value="`;
-  const start = html.indexOf(marker);
-  if (start < 0) fail(`no hidden input ${name} in page`);
-  const s = start + marker.length;
-  return html
-    .slice(s, html.indexOf('"', s))
-    .replaceAll("&quot;", '"')
-    .replaceAll("&#39;", "'")
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&amp;", "&");
-}
-
-const cookiePair = (r, prefix) =>
-  (r.headers["set-cookie"] || []).map((c) => c.split(";")[0]).find((c) => c.startsWith(prefix));
-
-// ---------------------------------------------------------------- statistics and batches
-
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-/**
- * One batch: `prepare()` (untimed, e.g. minting codes), wait until workerd is idle, then
- * `count` sequential calls of `one(i)`, each exactly one request to the Worker. Returns the
- * workerd CPU it took (stat and schedstat, us) and the client-side latencies (ms).
- */
-async function runBatch(pid, { count, prepare = async () => {}, one }) {
-  await prepare();
-  const idle = await settle(pid);
-  const stat0 = cpuStatUs(pid);
-  const sched0 = cpuSchedUs(pid);
-  const lats = [];
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    await one(i);
-    lats.push(performance.now() - t);
-  }
-  return { count, stat: cpuStatUs(pid) - stat0, sched: cpuSchedUs(pid) - sched0, lats, idle };
-}
-
-/** Per-request figures over batches: mean, lowest and highest batch mean (noise), p50/p99. */
-function combine(parts) {
-  const n = parts.reduce((a, p) => a + p.count, 0);
-  const lat = parts.flatMap((p) => p.lats).sort((a, b) => a - b);
-  const means = parts.map((p) => p.sched / p.count);
-  return {
-    n,
-    batches: parts.length,
-    stat: parts.reduce((a, p) => a + p.stat, 0) / n,
-    sched: parts.reduce((a, p) => a + p.sched, 0) / n,
-    min: Math.min(...means),
-    max: Math.max(...means),
-    p50: pct(lat, 50),
-    p99: pct(lat, 99),
-    idle: Math.max(...parts.map((p) => p.idle)),
-  };
-}
-
-async function measure(pid, { reps = 3, ...spec }) {
-  const parts = [];
-  for (let rep = 0; rep < reps; rep++) parts.push(await runBatch(pid, spec));
-  return combine(parts);
-}
-
-// ---------------------------------------------------------------- servers
-
-/** Starts `node scripts/serve-test.mjs` and returns {info, pid (workerd), stop()}. */
-async function startServer(alg, extraArgs = []) {
-  const child = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"), "--alg", alg, ...extraArgs], {
-    cwd: root,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const rl = createInterface({ input: child.stdout });
-  const line = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("serve-test did not start in 60 s")), 60_000);
-    rl.once("line", (l) => {
-      clearTimeout(timer);
-      resolve(l);
-    });
-    child.once("exit", (code) => reject(new Error(`serve-test exited (${code})`)));
-  });
-  const info = JSON.parse(line);
-  const pid = await findWorkerd(child.pid);
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL"); // only the process we started, by its handle
-        resolve();
-      }, 10_000);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.stdin.end(); // serve-test exits when its stdin closes (and disposes workerd)
-    });
-  return { info, pid, nodePid: child.pid, stop };
-}
 
 // ---------------------------------------------------------------- the flows
 
 async function setup(base, admin, tag) {
-  const auth = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
-  const client = JSON.parse(
-    expect(
-      await request(base, "POST", "/api/admin/clients", {
-        headers: auth,
-        body: JSON.stringify({
-          client_name: "Bench Client",
-          redirect_uris: [REDIRECT],
-          scope: "profile:read",
-          token_endpoint_auth_method: "client_secret_basic",
-        }),
-      }),
-      201,
-      "register client",
-    ).body,
-  );
+  const client = await registerClient(base, admin);
   const email = `bench-${tag}@example.com`;
-  expect(
-    await request(base, "POST", "/api/admin/users", {
-      headers: auth,
-      body: JSON.stringify({ email, password: PASSWORD }),
-    }),
-    201,
-    "create user",
-  );
+  await createUser(base, admin, email);
   const verifier = b64url(randomBytes(32));
   const challenge = b64url(createHash("sha256").update(verifier).digest());
   const authorizePath =
@@ -298,48 +60,10 @@ async function setup(base, admin, tag) {
       ["code_challenge", challenge],
       ["code_challenge_method", "S256"],
     ]);
-  // Login page → sign in → consent page → approve (remembered consent from then on).
-  const loginPage = expect(await request(base, "GET", authorizePath), 200, "login page");
-  const csrfCookie = cookiePair(loginPage, "edge_oauth_login_csrf=") || fail("no login CSRF cookie");
-  const signedIn = expect(
-    await request(base, "POST", "/api/oauth/login", {
-      headers: { ...FORM, cookie: csrfCookie },
-      body: form([
-        ["email", email],
-        ["password", PASSWORD],
-        ["csrf_token", hidden(loginPage.body, "csrf_token")],
-        ["return_to", hidden(loginPage.body, "return_to")],
-      ]),
-    }),
-    303,
-    "login",
-  );
-  const session = cookiePair(signedIn, "edge_oauth_session=") || fail("no session cookie");
-  const consent = expect(
-    await request(base, "GET", signedIn.headers.location, { headers: { cookie: session } }),
-    200,
-    "consent page",
-  );
-  const approved = expect(
-    await request(base, "POST", "/api/oauth/authorize", {
-      headers: { ...FORM, cookie: session },
-      body: form([
-        ["csrf_token", hidden(consent.body, "csrf_token")],
-        ["request_id", hidden(consent.body, "request_id")],
-        ["decision", "approve"],
-        ["scope", "profile:read"],
-      ]),
-    }),
-    303,
-    "approve",
-  );
-  const basic =
-    "Basic " +
-    Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString(
-      "base64",
-    );
-  const codeOf = (location) => new URL(location).searchParams.get("code") || fail(`no code in ${location}`);
-  const first = codeOf(approved.headers.location);
+  // Sign in and approve once (remembered consent from then on).
+  const { session, location } = await signInAndApprove(base, authorizePath, email);
+  const basic = client.basic;
+  const first = codeOf(location);
   const ctx = { base, admin, client, basic, verifier, session, authorizePath };
   // With the consent remembered, one GET mints one code (302 straight back to the client).
   ctx.mint = async (count) => {
@@ -383,17 +107,8 @@ async function prepareServer(alg, withUsers) {
     const ctx = await setup(base, adminToken, alg.toLowerCase());
     const jwks = get(base, "/.well-known/jwks.json");
     const meta = get(base, "/.well-known/oauth-authorization-server");
-    const auth = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
     let users = 0;
-    const createUser = async () =>
-      expect(
-        await request(base, "POST", "/api/admin/users", {
-          headers: auth,
-          body: JSON.stringify({ email: `kdf-${users++}@example.com`, password: PASSWORD }),
-        }),
-        201,
-        "create user",
-      );
+    const kdfUser = () => createUser(base, adminToken, `kdf-${users++}@example.com`);
     const wrong = b64url(randomBytes(32));
     for (let i = 0; i < WARMUP; i++) {
       await jwks();
@@ -403,7 +118,7 @@ async function prepareServer(alg, withUsers) {
     for (const code of await ctx.mint(WARMUP / 3)) {
       expect(await ctx.exchange(code, wrong), 400, "token with a wrong code_verifier (warm-up)");
     }
-    if (withUsers) for (let i = 0; i < 3; i++) await createUser();
+    if (withUsers) for (let i = 0; i < 3; i++) await kdfUser();
 
     const tokenBatches = 5;
     const perBatch = Math.ceil(TOKENS / tokenBatches);
@@ -496,7 +211,7 @@ async function prepareServer(alg, withUsers) {
       requires: "introspect",
       one: inactive(badSig),
     };
-    if (withUsers) s.ops.users = { count: USERS, batches: 1, one: createUser };
+    if (withUsers) s.ops.users = { count: USERS, batches: 1, one: kdfUser };
   } catch (e) {
     await server.stop();
     throw e;
@@ -624,20 +339,6 @@ function bundleSize(dir = root) {
 }
 
 // ---------------------------------------------------------------- report
-
-const us = (v) => (v === undefined || Number.isNaN(v) ? "-" : Math.abs(v) < 10 ? v.toFixed(1) : Math.round(v).toString());
-const ms = (v) => v.toFixed(2);
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
-const kB = (kib) => (kib * 1.024).toFixed(1); // KiB → kB (1000 bytes)
-
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? pad(c, widths[i]) : lpad(c, widths[i]))).join("  ");
-  log(line(header));
-  log(widths.map((w) => "-".repeat(w)).join("  "));
-  rows.forEach((r) => log(line(r)));
-}
 
 const NAMES = {
   jwks: "GET /.well-known/jwks.json (baseline)",

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make bench`: prints performance figures (bundle size, CPU per request inside workerd,
-# sign/verify/KDF cost, and the example API's bundle and token-verification CPU). Installs what
-# is missing (setup.sh), rebuilds either Worker when its build/ is missing or older than the
-# sources, then runs scripts/bench.mjs on 127.0.0.1 (`--gallery-only`: just the example API).
-# Extra arguments go to bench.mjs, e.g. `bash scripts/bench.sh --n 300 --algs ES256`.
+# sign/verify/KDF cost, the example API's bundle and token-verification CPU, then the flow cost:
+# CPU-ms and storage operations per step for both state backends, and the peer comparison when
+# ../shared/peer-bench exists). Installs what is missing (setup.sh), rebuilds either Worker when
+# its build/ is missing or older than the sources, then runs scripts/bench.mjs and
+# scripts/bench-flow.mjs on 127.0.0.1 (`--gallery-only`: just the example API; `--flow-only`:
+# just the flow cost). Extra arguments go to bench.mjs, e.g. `bash scripts/bench.sh --n 300
+# --algs ES256`; with `--flow-only`, to bench-flow.mjs (`--flows 60 --no-peer`).
 # Method and reference figures: docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +30,12 @@ if [ ! -f $g/build/index_bg.wasm ] || [ -n "$(find $g/src $g/Cargo.toml crates/e
   sh scripts/build-gallery-api.sh
 fi
 
-exec node scripts/bench.mjs "$@"
+if [ "${1:-}" = "--flow-only" ]; then
+  shift
+  exec node scripts/bench-flow.mjs "$@"
+fi
+node scripts/bench.mjs "$@"
+case " $* " in
+  *" --gallery-only "*) ;;
+  *) echo; node scripts/bench-flow.mjs ;;
+esac
