@@ -102,7 +102,8 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
         Err(e) => return Ok(pages::error(400, "Request refused", &e.description)),
     };
     clients::put(ctx.store, &client).await?;
-    Ok(pages::html(200, ui::credentials(&client, Some(&secret))))
+    let page = pages::html(200, ui::credentials(&client, Some(&secret)));
+    Ok(pages::allow_script(page, ui::COPY_SCRIPT_HASH))
 }
 
 /// `POST .../delete`: the application and all its grants.

@@ -172,8 +172,6 @@ pub async fn create<S: Store, C: Crypto>(
     };
     let secret = registry::new_secret(ctx.crypto, &mut client, ctx.now)?;
     clients::put(ctx.store, &client).await?;
-    Ok(pages::html(
-        201,
-        ui::credentials(&client, secret.as_deref()),
-    ))
+    let page = pages::html(201, ui::credentials(&client, secret.as_deref()));
+    Ok(pages::allow_script(page, ui::COPY_SCRIPT_HASH))
 }

@@ -39,6 +39,20 @@ pub fn allow_form_target(response: Response, url: &str) -> Response {
     response.set_header("content-security-policy", &updated)
 }
 
+/// Allows one inline script, by its CSP hash source (`'sha256-…'`), on this page only.
+/// Inserted before `form-action`, which must stay last ([`allow_form_target`] appends to it).
+pub fn allow_script(response: Response, hash_source: &str) -> Response {
+    let Some(csp) = response.header("content-security-policy") else {
+        return response;
+    };
+    let updated = csp.replacen(
+        "form-action",
+        &format!("script-src {hash_source}; form-action"),
+        1,
+    );
+    response.set_header("content-security-policy", &updated)
+}
+
 pub fn html(status: u16, body: String) -> Response {
     Response::html(status, body)
         .with_header("content-security-policy", CSP)

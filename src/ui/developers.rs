@@ -123,23 +123,38 @@ pub fn list(
     page("Developer portal", &body)
 }
 
+/// Shows the credential pages' copy buttons (hidden without JavaScript, where the read-only
+/// fields are selected and copied by hand) and copies a field on click. Its hash is the only
+/// script the page's CSP allows ([`COPY_SCRIPT_HASH`]; a unit test keeps the two in step).
+pub const COPY_SCRIPT: &str = "document.querySelectorAll('button[data-copy]').forEach(function(b){b.hidden=false;b.addEventListener('click',function(){var f=document.getElementById(b.getAttribute('data-copy'));f.select();navigator.clipboard.writeText(f.value).then(function(){b.textContent='Copied';});});});";
+
+/// CSP source for [`COPY_SCRIPT`]: `'sha256-' base64(SHA-256(script))` (CSP 3 §2.3.1).
+pub const COPY_SCRIPT_HASH: &str = "'sha256-ZMGwz0/O65HVm6RWXyu2axCtxj7SnckM5cGmmD6WNTc='";
+
+fn copy_button(field: &str) -> String {
+    format!("<button type=\"button\" data-copy=\"{field}\" hidden>Copy</button>")
+}
+
 /// The credentials, shown once after creation or rotation.
 pub fn credentials(client: &Client, secret: Option<&str>) -> String {
     let id = escape(&client.client_id);
     let mut body = format!(
-        "<h1>{}</h1><label for=\"cid\">Client ID</label><input type=\"text\" id=\"cid\" readonly data-credential=\"client_id\" value=\"{id}\">",
-        escape(&client.client_name)
+        "<h1>{}</h1><label for=\"cid\">Client ID</label><input type=\"text\" id=\"cid\" readonly data-credential=\"client_id\" value=\"{id}\">{}",
+        escape(&client.client_name),
+        copy_button("cid")
     );
     if let Some(secret) = secret {
         body += &format!(
-            "<label for=\"cs\">Client secret</label><input type=\"text\" id=\"cs\" readonly data-credential=\"client_secret\" value=\"{}\">\
+            "<label for=\"cs\">Client secret</label><input type=\"text\" id=\"cs\" readonly data-credential=\"client_secret\" value=\"{}\">{}\
 <p class=\"error\" role=\"alert\">Copy the secret now: it is shown only once. You won't be able to see it again after leaving this page (rotate it to get a new one).</p>",
-            escape(secret)
+            escape(secret),
+            copy_button("cs")
         );
     } else {
         body += "<p class=\"muted\">A public client has no secret: it uses PKCE only.</p>";
     }
     body += &format!("<p><a href=\"/developers/apps/{id}\">Continue to the application</a></p>");
+    body += &format!("<script>{COPY_SCRIPT}</script>");
     page("Application credentials", &body)
 }
 
@@ -269,5 +284,17 @@ mod tests {
         assert!(html.contains("data-credential=\"client_secret\" value=\"s3cr&quot;t\""));
         let html = credentials(&client(), None);
         assert!(!html.contains("client_secret"));
+    }
+
+    #[test]
+    fn the_copy_script_hash_in_the_csp_matches_the_script() {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(COPY_SCRIPT.as_bytes());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert_eq!(COPY_SCRIPT_HASH, format!("'sha256-{b64}'"));
+        assert!(
+            credentials(&client(), Some("s")).contains(&format!("<script>{COPY_SCRIPT}</script>"))
+        );
     }
 }

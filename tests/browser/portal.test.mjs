@@ -59,6 +59,7 @@ async function user(email) {
 /// A phone-sized browser signed in through the portal's login redirect.
 async function signIn(email) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   const page = await context.newPage();
   const login = await page.goto(`${info.url}/developers`);
   assert.equal(login.status(), 200, await page.content());
@@ -107,6 +108,13 @@ test("create an app, read the secret once, use it, try it, rotate, hide from oth
   const clientId = await page.inputValue('[data-credential="client_id"]');
   const secret = await page.inputValue('[data-credential="client_secret"]');
   assert.ok(clientId && secret.length >= 43);
+  // The copy buttons appear with JavaScript (the page's CSP allows only that script's hash)
+  // and copy the field; without JavaScript they stay hidden and the fields are selectable.
+  const copy = page.locator('button[data-copy="cs"]');
+  await copy.waitFor({ state: "visible" });
+  await copy.click();
+  await page.waitForFunction(() => document.querySelector('button[data-copy="cs"]').textContent === "Copied");
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret, "the secret was copied");
   await fitsPhone(page, "credentials page");
   await page.screenshot({ path: join(shots, "portal-2-credentials.png"), fullPage: true });
 
