@@ -252,3 +252,35 @@ fn users_api_requires_the_admin_token() {
         "{stored:?}"
     );
 }
+
+#[test]
+fn listings_come_a_page_at_a_time_with_a_cursor() {
+    let h = Harness::new();
+    for i in 0..5 {
+        create(&h, &format!("u{i}@example.com"), None);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/admin/users?limit=2".to_string();
+    for _ in 0..5 {
+        let page = json(&h.admin(Method::Get, &path, None));
+        let users = page["users"].as_array().unwrap();
+        assert!(users.len() <= 2, "{page}");
+        seen.extend(
+            users
+                .iter()
+                .map(|u| u["email"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/admin/users?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen.len(), 5, "every account once: {seen:?}");
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+    for bad in ["limit=0", "limit=101", "limit=x", "cursor=%22%3E"] {
+        let r = h.admin(Method::Get, &format!("/api/admin/users?{bad}"), None);
+        expect_error(&r, 400, "invalid_request");
+    }
+}

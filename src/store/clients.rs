@@ -47,16 +47,21 @@ pub async fn list_for_owner(store: &impl Store, sub: &str) -> Result<Vec<Client>
     Ok(out)
 }
 
-/// All clients, ordered by id.
-pub async fn list(store: &impl Store) -> Result<Vec<Client>, OAuthError> {
+/// Up to `limit` clients after `cursor`, ordered by id, and the cursor of the next page.
+pub async fn list_page(
+    store: &impl Store,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Client>, Option<String>), OAuthError> {
+    let page = store.list(keys::CLIENT_PREFIX, cursor, limit).await?;
     let mut clients = Vec::new();
-    for key in list_all(store, keys::CLIENT_PREFIX).await? {
+    for key in &page.keys {
         // A client deleted between the listing and the read is simply skipped.
-        if let Some(client) = get_json::<Client>(store, &key).await? {
+        if let Some(client) = get_json::<Client>(store, key).await? {
             clients.push(client);
         }
     }
-    Ok(clients)
+    Ok((clients, page.cursor))
 }
 
 /// Client ids we issue are short URL-safe strings; anything else cannot exist, so we do not

@@ -4,7 +4,7 @@
 //! KV has no transactions, so the record and its index are two writes; two simultaneous
 //! creations of one email can both succeed (documented in docs/storage.md).
 
-use super::{get_json, keys, list_all, put_json, Store};
+use super::{get_json, keys, put_json, Store};
 use crate::error::OAuthError;
 use crate::model::User;
 
@@ -50,15 +50,20 @@ pub async fn delete(store: &impl Store, user: &User) -> Result<(), OAuthError> {
 }
 
 /// All accounts, ordered by sub.
-pub async fn list(store: &impl Store) -> Result<Vec<User>, OAuthError> {
+pub async fn list_page(
+    store: &impl Store,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<User>, Option<String>), OAuthError> {
+    let page = store.list(keys::USER_PREFIX, cursor, limit).await?;
     let mut users = Vec::new();
-    for key in list_all(store, keys::USER_PREFIX).await? {
+    for key in &page.keys {
         // A user deleted between the listing and the read is simply skipped.
-        if let Some(user) = get_json::<User>(store, &key).await? {
+        if let Some(user) = get_json::<User>(store, key).await? {
             users.push(user);
         }
     }
-    Ok(users)
+    Ok((users, page.cursor))
 }
 
 /// RFC 5321 §4.5.3.1.3: a path is at most 256 octets including the angle brackets.

@@ -24,12 +24,17 @@ pub async fn collection<S: Store, C: Crypto>(
     authorize(ctx.config, req)?;
     if req.method == Method::Get {
         let query = Params::from_query(&req.query)?;
-        let all = match query.get("owner_sub") {
-            Some(sub) => clients::list_for_owner(ctx.store, sub).await?,
-            None => clients::list(ctx.store).await?,
+        let (limit, cursor) = super::page_query(&query)?;
+        let (found, next) = match query.get("owner_sub") {
+            // At most 25 per developer (the portal's limit): one page.
+            Some(sub) => (clients::list_for_owner(ctx.store, sub).await?, None),
+            None => clients::list_page(ctx.store, cursor, limit).await?,
         };
-        let list: Vec<Value> = all.iter().map(view).collect();
-        return Ok(Response::json(200, &json!({ "clients": list })));
+        let list: Vec<Value> = found.iter().map(view).collect();
+        return Ok(Response::json(
+            200,
+            &json!({ "clients": list, "next_cursor": next }),
+        ));
     }
     let body = object_body(req)?;
     let mut client = registry::build(

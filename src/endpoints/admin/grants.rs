@@ -9,12 +9,9 @@ use crate::error::OAuthError;
 use crate::http::{Method, Request, Response};
 use crate::oauth::identifiers;
 use crate::oauth::params::Params;
-use crate::state::{GrantView, State, MAX_PAGE};
+use crate::state::{GrantView, State};
 use crate::store::{clients, Store};
 use serde_json::{json, Value};
-
-/// Default page size of the grant listings.
-const DEFAULT_LIMIT: usize = 50;
 
 pub async fn list<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
@@ -22,20 +19,7 @@ pub async fn list<S: Store, C: Crypto>(
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
     let params = Params::from_query(&req.query)?;
-    let limit = page_limit(params.get("limit"))?;
-    let cursor = params.get("cursor");
-    // Cursors are what a previous page returned: short, URL-safe.
-    if cursor.is_some_and(|c| {
-        c.is_empty()
-            || c.len() > 1024
-            || !c
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.=+/:".contains(&b))
-    }) {
-        return Err(OAuthError::invalid_request(
-            "cursor must be the next_cursor of a previous page",
-        ));
-    }
+    let (limit, cursor) = super::page_query(&params)?;
     let state = ctx.state();
     let page = match (params.get("sub"), params.get("client_id")) {
         (Some(sub), None) => {
@@ -77,20 +61,6 @@ pub async fn list<S: Store, C: Crypto>(
         200,
         &json!({ "grants": list, "next_cursor": page.cursor }),
     ))
-}
-
-/// `limit`: 1 to 100, default 50.
-fn page_limit(text: Option<&str>) -> Result<usize, OAuthError> {
-    match text {
-        None => Ok(DEFAULT_LIMIT),
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                OAuthError::invalid_request(format!("limit must be a number from 1 to {MAX_PAGE}"))
-            }),
-    }
 }
 
 pub async fn item<S: Store, C: Crypto>(

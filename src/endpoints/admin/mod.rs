@@ -92,3 +92,38 @@ pub async fn throttle<S: Store, C: Crypto>(
         _ => Ok(()),
     }
 }
+
+/// Default page size of the admin listings.
+pub const DEFAULT_PAGE: usize = 50;
+
+/// `limit` (1 to 100, default 50) and `cursor` (a previous page's `next_cursor`) of a
+/// listing: every admin listing is a page at a time, so no request grows with the data.
+pub fn page_query(
+    params: &crate::oauth::params::Params,
+) -> Result<(usize, Option<&str>), OAuthError> {
+    let max = crate::state::MAX_PAGE;
+    let limit = match params.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                OAuthError::invalid_request(format!("limit must be a number from 1 to {max}"))
+            })?,
+    };
+    let cursor = params.get("cursor");
+    // Cursors are what a previous page returned: short, URL-safe.
+    if cursor.is_some_and(|c| {
+        c.is_empty()
+            || c.len() > 1024
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.=+/:".contains(&b))
+    }) {
+        return Err(OAuthError::invalid_request(
+            "cursor must be the next_cursor of a previous page",
+        ));
+    }
+    Ok((limit, cursor))
+}

@@ -25,8 +25,14 @@ pub async fn collection<S: Store, C: Crypto>(
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
     if req.method == Method::Get {
-        let list: Vec<Value> = users::list(ctx.store).await?.iter().map(view).collect();
-        return Ok(Response::json(200, &json!({ "users": list })));
+        let query = crate::oauth::params::Params::from_query(&req.query)?;
+        let (limit, cursor) = super::page_query(&query)?;
+        let (found, next) = users::list_page(ctx.store, cursor, limit).await?;
+        let list: Vec<Value> = found.iter().map(view).collect();
+        return Ok(Response::json(
+            200,
+            &json!({ "users": list, "next_cursor": next }),
+        ));
     }
     let body = object_body(req)?;
     let email = validate_email(&body.str("email")?)?;
