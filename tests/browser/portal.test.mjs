@@ -4,48 +4,21 @@
 // it. Screenshots land in target/browser-screenshots/portal-*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { shots, startHarness } from "./harness.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const require = createRequire(join(root, "package.json"));
-const { chromium } = require("playwright-core");
-const shots = join(root, "target/browser-screenshots");
 const PASSWORD = "a long enough password";
-let server, info, browser, callbackServer, REDIRECT, callback;
+let harness, info, browser, REDIRECT, callback;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  const { createServer } = await import("node:http");
-  callbackServer = createServer((req, res) => {
-    const url = new URL(req.url, "http://127.0.0.1");
-    if (url.pathname === "/callback") callback = url;
-    res.end("client callback");
+  harness = await startHarness(["--var", "BRAND_NAME=Pixel Gallery", "--var", "BRAND_COLOR=#7c3aed"], (url) => {
+    callback = url;
   });
-  await new Promise((resolve) => callbackServer.listen(0, "127.0.0.1", resolve));
-  REDIRECT = `http://127.0.0.1:${callbackServer.address().port}/callback`;
-  server = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"),
-    "--var", "BRAND_NAME=Pixel Gallery", "--var", "BRAND_COLOR=#7c3aed"], { stdio: ["pipe", "pipe", "inherit"] });
-  info = await new Promise((resolve, reject) => {
-    server.stdout.once("data", (d) => resolve(JSON.parse(d.toString().split("\n")[0])));
-    server.once("exit", (code) => reject(new Error(`serve-test exited ${code}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  ({ info, browser, redirect: REDIRECT } = harness);
 });
 
-after(async () => {
-  await browser?.close();
-  callbackServer?.close();
-  server?.stdin.end();
-});
+after(() => harness?.stop());
 
 async function user(email) {
   const r = await fetch(`${info.url}/api/admin/users`, {
