@@ -121,6 +121,12 @@ pub fn standing(
     })
 }
 
+/// A durable grant id's parts: the user's object id and the grant's sequence number there.
+pub fn durable_grant(grant_id: &str) -> Option<(&str, i64)> {
+    let (object, seq) = grant_id.split_once('.')?;
+    Some((object, seq.parse().ok()?))
+}
+
 /// A KV-backend grant id: creation second, then random bits (ties broken by them).
 pub fn kv_grant_id(now: u64, nonce: &str) -> String {
     format!("{now:09x}{nonce}")

@@ -241,9 +241,7 @@ pub trait State {
     async fn revoke_refresh_token(&self, refresh_token: &str, client_id: &str)
         -> StateResult<bool>;
 
-    /// Whether the grant an access token names (`sub`, `gid` claims) is still live.
-    async fn grant_is_live(&self, sub: &str, grant_id: &str, now: u64) -> StateResult<bool>;
-
+    /// A live grant (unexpired, not revoked): what an access token's `gid` claim names.
     async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>>;
 
     /// Revokes one grant; `false` when unknown. Same guarantee as `revoke_refresh_token`.
@@ -311,9 +309,6 @@ impl<S: crate::store::Store> State for Backend<'_, S> {
     }
     async fn revoke_refresh_token(&self, token: &str, client_id: &str) -> StateResult<bool> {
         with_backend!(self, s => s.revoke_refresh_token(token, client_id).await)
-    }
-    async fn grant_is_live(&self, sub: &str, grant_id: &str, now: u64) -> StateResult<bool> {
-        with_backend!(self, s => s.grant_is_live(sub, grant_id, now).await)
     }
     async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>> {
         with_backend!(self, s => s.get_grant(grant_id, now).await)

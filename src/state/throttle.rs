@@ -80,10 +80,6 @@ fn attempt_second(suffix: &str) -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn kv_count_attempt(store: &impl Store, account: &str, now: u64) -> StateResult<bool> {
-    kv_count(store, account, MAX_ACCOUNT_ATTEMPTS, now).await
-}
-
 /// Attempts up to this second no longer count. Best effort: if KV refuses a second clear in
 /// the same second, the count stays higher, which is the safe side.
 pub async fn kv_clear(store: &impl Store, account: &str, now: u64) -> StateResult<()> {

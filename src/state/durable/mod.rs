@@ -67,8 +67,7 @@ impl<S: Store> DurableState<'_, S> {
     }
 
     fn seq_in<'t>(&self, grant_id: &'t str) -> Option<(&'t str, i64)> {
-        let (object, seq) = grant_id.split_once('.')?;
-        let seq = seq.parse().ok()?;
+        let (object, seq) = super::ids::durable_grant(grant_id)?;
         self.object_of(object).map(|o| (o, seq))
     }
 
@@ -169,10 +168,6 @@ impl<S: Store> State for DurableState<'_, S> {
             Reply::Flag(done) => Ok(done),
             other => Err(unexpected(other)),
         }
-    }
-
-    async fn grant_is_live(&self, _sub: &str, grant_id: &str, now: u64) -> StateResult<bool> {
-        Ok(self.get_grant(grant_id, now).await?.is_some())
     }
 
     async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>> {

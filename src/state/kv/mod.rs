@@ -50,10 +50,6 @@ impl<S: Store> State for KvState<'_, S> {
         refresh::revoke(self.store, token, client_id).await
     }
 
-    async fn grant_is_live(&self, _sub: &str, grant_id: &str, now: u64) -> StateResult<bool> {
-        Ok(grants::live(self.store, grant_id, now).await?.is_some())
-    }
-
     async fn get_grant(&self, grant_id: &str, now: u64) -> StateResult<Option<GrantView>> {
         Ok(grants::live(self.store, grant_id, now)
             .await?
@@ -89,7 +85,7 @@ impl<S: Store> State for KvState<'_, S> {
     }
 
     async fn count_sign_in_attempt(&self, account: &str, now: u64) -> StateResult<bool> {
-        throttle::kv_count_attempt(self.store, account, now).await
+        throttle::kv_count(self.store, account, throttle::MAX_ACCOUNT_ATTEMPTS, now).await
     }
 
     async fn clear_sign_in_attempts(&self, account: &str, now: u64) -> StateResult<()> {

@@ -10,27 +10,10 @@ use crate::token::opaque;
 
 /// Deletes what has expired, so an object's tables stay as small as its live state.
 fn sweep(db: &impl Sql, now: u64) -> Result<(), StateError> {
-    let now = now.into();
-    exec(
-        db,
-        "DELETE FROM codes WHERE expires_at <= ?",
-        std::slice::from_ref(&now),
-    )?;
-    exec(
-        db,
-        "DELETE FROM grants WHERE expires_at <= ?",
-        std::slice::from_ref(&now),
-    )?;
-    exec(
-        db,
-        "DELETE FROM consents WHERE expires_at <= ?",
-        std::slice::from_ref(&now),
-    )?;
-    exec(
-        db,
-        "DELETE FROM answered_requests WHERE expires_at <= ?",
-        &[now],
-    )?;
+    for table in ["codes", "grants", "consents", "answered_requests"] {
+        let sql = format!("DELETE FROM {table} WHERE expires_at <= ?");
+        exec(db, &sql, &[now.into()])?;
+    }
     Ok(())
 }
 

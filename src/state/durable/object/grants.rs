@@ -21,11 +21,9 @@ pub fn grant_id(object: &str, seq: i64) -> String {
 
 /// The sequence number of a grant id of this object.
 pub fn seq_of(object: &str, grant_id: &str) -> Option<i64> {
-    grant_id
-        .strip_prefix(object)?
-        .strip_prefix('.')?
-        .parse()
-        .ok()
+    ids::durable_grant(grant_id)
+        .filter(|(o, _)| *o == object)
+        .map(|(_, seq)| seq)
 }
 
 fn view(object: &str, row: &Row) -> GrantView {
