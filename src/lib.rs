@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod endpoints;
 pub mod error;
 pub mod http;
+pub mod json_codec;
 pub mod model;
 pub mod oauth;
 pub mod router;

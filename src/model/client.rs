@@ -1,9 +1,11 @@
 //! A registered OAuth application ("client").
 
-use serde::{Deserialize, Serialize};
+use crate::impl_from_json;
+use crate::json_codec::FromJson;
+use serde::Serialize;
 
 /// RFC 7591 §2 `token_endpoint_auth_method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     ClientSecretBasic,
@@ -35,29 +37,53 @@ impl AuthMethod {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Client {
     pub client_id: String,
     pub client_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_uri: Option<String>,
     pub redirect_uris: Vec<String>,
     /// Scopes this client may request, in catalog order.
     pub scopes: Vec<String>,
     pub token_endpoint_auth_method: AuthMethod,
     /// SHA-256 of the client secret (base64url). Never the secret itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_hash: Option<String>,
     /// The signed-in user who registered it in the developer portal; `None` for admin-created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_sub: Option<String>,
     pub created_at: u64,
     pub updated_at: u64,
 }
+
+impl FromJson for AuthMethod {
+    fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        value
+            .as_str()
+            .and_then(AuthMethod::parse)
+            .ok_or_else(|| "expected client_secret_basic, client_secret_post or none".into())
+    }
+}
+
+impl_from_json!(Client {
+    client_id,
+    client_name,
+    description,
+    logo_uri,
+    client_uri,
+    redirect_uris,
+    scopes,
+    token_endpoint_auth_method,
+    secret_hash,
+    owner_sub,
+    created_at,
+    updated_at,
+});
 
 impl Client {
     pub fn is_confidential(&self) -> bool {

@@ -6,5 +6,5 @@ pub mod grant;
 pub mod user;
 
 pub use client::{AuthMethod, Client};
-pub use grant::{AuthCode, Consent, Grant, PendingAuthorization, RefreshToken};
+pub use grant::{Consent, PendingAuthorization};
 pub use user::{Session, User};

@@ -1,15 +1,16 @@
 //! End users and their login sessions.
 
-use serde::{Deserialize, Serialize};
+use crate::impl_from_json;
+use serde::Serialize;
 
 /// A built-in account (LOGIN_MODE=builtin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
     /// Stable subject identifier (`sub` in tokens); random, never the email.
     pub sub: String,
     /// Lower-cased.
     pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `pbkdf2-sha256$iterations$salt$hash` (see `oauth::password`).
     pub password_hash: String,
@@ -17,12 +18,12 @@ pub struct User {
 }
 
 /// A signed-in browser. Stored under the hash of the cookie's random id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
     pub sub: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The CSRF token this session's forms carry (logout, connected apps). Useless without
     /// the session cookie, so it is kept as is, unlike real secrets.
@@ -30,6 +31,22 @@ pub struct Session {
     pub created_at: u64,
     pub expires_at: u64,
 }
+
+impl_from_json!(User {
+    sub,
+    email,
+    name,
+    password_hash,
+    created_at
+});
+impl_from_json!(Session {
+    sub,
+    name,
+    email,
+    csrf_token,
+    created_at,
+    expires_at
+});
 
 impl Session {
     /// What the consent page shows as "Signed in as ...".

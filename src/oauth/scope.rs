@@ -1,6 +1,6 @@
 //! Scopes (RFC 6749 §3.3): the configurable catalog and parsing of `scope` strings.
 
-use serde::Deserialize;
+use crate::json_codec::{self, FromJson};
 
 /// The default catalog: the photo-gallery platform of the product spec, its descriptions
 /// verbatim (SPEC "Scopes"). Every page shows these texts from here (or from `SCOPES`), with
@@ -24,11 +24,23 @@ pub struct ScopeCatalog {
     entries: Vec<(String, String)>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CatalogEntry {
     name: String,
     description: String,
+}
+
+impl FromJson for CatalogEntry {
+    fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        let map = json_codec::object(value)?;
+        // A misspelt member ("descripton") is an error, not a silently empty field.
+        if let Some(other) = map.keys().find(|k| *k != "name" && *k != "description") {
+            return Err(format!("unknown field \"{other}\""));
+        }
+        Ok(CatalogEntry {
+            name: json_codec::field(map, "name")?,
+            description: json_codec::field(map, "description")?,
+        })
+    }
 }
 
 impl Default for ScopeCatalog {
@@ -45,7 +57,7 @@ impl Default for ScopeCatalog {
 impl ScopeCatalog {
     /// Parses the `SCOPES` variable: `[{"name": "...", "description": "..."}, ...]`.
     pub fn parse(text: &str) -> Result<ScopeCatalog, String> {
-        let list: Vec<CatalogEntry> = serde_json::from_str(text).map_err(|e| {
+        let list: Vec<CatalogEntry> = json_codec::decode(text).map_err(|e| {
             format!("expected a JSON array of {{\"name\", \"description\"}} objects ({e})")
         })?;
         if list.is_empty() {

@@ -23,10 +23,10 @@ pub mod sessions;
 pub mod throttle;
 
 use crate::error::{ErrorCode, OAuthError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// What a grant looks like to its readers (admin API, connected apps, token issuance).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantView {
     pub grant_id: String,
     pub client_id: String,
@@ -38,7 +38,7 @@ pub struct GrantView {
 
 /// A new authorization code (RFC 6749 §4.1.2). `secret` is 256 random bits from the edge;
 /// the backend returns the code string the client receives.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NewCode {
     pub sub: String,
     pub client_id: String,
@@ -53,7 +53,7 @@ pub struct NewCode {
 }
 
 /// Why a code may be issued.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub enum CodeConsent {
     /// The user approved `scopes` on the consent page for authorization request
     /// `request_id`: merge them into the remembered consent (kept `ttl` seconds) and issue,
@@ -64,7 +64,7 @@ pub enum CodeConsent {
 }
 
 /// A code redemption (RFC 6749 §4.1.3) with what the token endpoint received.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CodeExchange {
     pub code: String,
     pub client_id: String,
@@ -81,7 +81,7 @@ pub struct CodeExchange {
 }
 
 /// A refresh (RFC 6749 §6) with what the token endpoint received.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RefreshRotation {
     pub refresh_token: String,
     pub client_id: String,
@@ -95,7 +95,7 @@ pub struct RefreshRotation {
 }
 
 /// A grant with its (new or repeated) refresh token, and the scopes for the access token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IssuedGrant {
     pub grant: GrantView,
     pub refresh_token: String,
@@ -103,7 +103,7 @@ pub struct IssuedGrant {
 }
 
 /// A page of a listing; `cursor` is set when more follow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub cursor: Option<String>,
@@ -116,7 +116,7 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_GRANTS_PER_CLIENT: usize = 10;
 
 /// A request the protocol refuses. Each maps to one RFC 6749 error in one place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Refusal {
     InvalidCode,
     /// Second redemption: what the first one issued is revoked (RFC 6749 §4.1.2).
@@ -134,7 +134,7 @@ pub enum Refusal {
 }
 
 /// Why an operation did not happen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum StateError {
     Refused(Refusal),
     /// The deciding storage could not be reached; nothing was written.

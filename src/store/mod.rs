@@ -13,7 +13,8 @@ pub mod users;
 pub use memory::MemoryStore;
 
 use crate::error::OAuthError;
-use serde::{de::DeserializeOwned, Serialize};
+use crate::json_codec::{decode, FromJson};
+use serde::Serialize;
 
 /// Workers KV refuses `expirationTtl` below 60 seconds.
 pub const MIN_TTL_SECONDS: u64 = 60;
@@ -66,13 +67,10 @@ pub trait Store {
 }
 
 /// Reads a JSON record. A record that no longer parses is reported, not silently dropped.
-pub async fn get_json<T: DeserializeOwned>(
-    store: &impl Store,
-    key: &str,
-) -> Result<Option<T>, OAuthError> {
+pub async fn get_json<T: FromJson>(store: &impl Store, key: &str) -> Result<Option<T>, OAuthError> {
     match store.get(key).await? {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text)
+        Some(text) => decode(&text)
             .map(Some)
             .map_err(|e| OAuthError::server(format!("corrupt record at {key}: {e}"))),
     }

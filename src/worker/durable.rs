@@ -1,9 +1,11 @@
 //! The per-user Durable Object class (`UserState`, SQLite-backed) and the Worker's side of
 //! it: each `State` operation is one `fetch` to the user's object with a JSON `Call`.
 
+use crate::json_codec;
 use crate::state::durable::object;
 use crate::state::durable::ops::{Answer, Call};
 use crate::state::durable::sql::{Row, Sql, SqlValue};
+use crate::state::durable::wire;
 use crate::state::durable::{LocalBoxFuture, Objects};
 use crate::state::StateError;
 use crate::worker::meter::{bump, Meter};
@@ -64,7 +66,7 @@ impl DurableObject for UserState {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let text = req.text().await?;
         // From here to the answer nothing awaits: the operation is atomic for this user.
-        let answer: Answer = match serde_json::from_str::<Call>(&text) {
+        let answer: Answer = match json_codec::decode::<Call>(&text) {
             Ok(call) => self
                 .migrate()
                 .and_then(|()| object::handle(&self.sql, call)),
@@ -126,7 +128,7 @@ impl Objects for WorkerObjects<'_> {
                 Request::new_with_init("https://user-state/call", &init).map_err(unavailable)?;
             let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
             let text = resp.text().await.map_err(unavailable)?;
-            serde_json::from_str::<Answer>(&text)
+            wire::decode_answer(&text)
                 .map_err(|e| StateError::Unavailable(format!("object answer: {e}")))?
         })
     }

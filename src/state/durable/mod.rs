@@ -13,6 +13,7 @@
 pub mod object;
 pub mod ops;
 pub mod sql;
+pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;

@@ -5,7 +5,9 @@
 use super::object;
 use super::ops::{Answer, Call};
 use super::sql::{Row, Sql, SqlValue};
+use super::wire;
 use super::{LocalBoxFuture, Objects};
+use crate::json_codec;
 use crate::state::StateError;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
@@ -90,8 +92,7 @@ impl Objects for NativeObjects {
             if down {
                 return Err(StateError::Unavailable("object unreachable (test)".into()));
             }
-            let call: Call =
-                serde_json::from_str(&wire).map_err(|e| StateError::Failed(e.to_string()))?;
+            let call: Call = json_codec::decode(&wire).map_err(StateError::Failed)?;
             let mut objects = self.objects.borrow_mut();
             let db = objects.entry(call.object.clone()).or_insert_with(|| {
                 let db = Db(Connection::open_in_memory().expect("sqlite in memory"));
@@ -100,7 +101,7 @@ impl Objects for NativeObjects {
             });
             let answer = object::handle(db, call);
             let wire = serde_json::to_string(&answer).expect("answers serialize");
-            serde_json::from_str::<Answer>(&wire).map_err(|e| StateError::Failed(e.to_string()))?
+            wire::decode_answer(&wire).map_err(StateError::Failed)?
         })
     }
 }

@@ -1,20 +1,21 @@
 //! What the Worker asks a user's object, and what it answers: JSON over the object's
-//! `fetch` (workers-rs has no Durable Object RPC yet).
+//! `fetch` (workers-rs has no Durable Object RPC yet). Written with `Serialize`, read by
+//! `wire.rs`.
 
 use crate::state::{
     CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation, StateError,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A request to one object. `object` is the object's own id (it appears in the codes and
 /// grant ids it hands out, so they route back to it).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct Call {
     pub object: String,
     pub op: Op,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub enum Op {
     IssueCode {
         code: NewCode,
@@ -53,7 +54,7 @@ pub enum Op {
     ClearAttempts,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub enum Reply {
     Code(Option<String>),
     Issued(IssuedGrant),

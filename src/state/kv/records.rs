@@ -1,9 +1,10 @@
 //! What the KV backend keeps, under the keys of `store::keys` (see docs/storage.md).
 
+use crate::impl_from_json;
 use crate::state::GrantView;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct KvCode {
     pub sub: String,
     pub client_id: String,
@@ -19,7 +20,7 @@ pub struct KvCode {
     pub expires_at: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct KvGrant {
     pub grant_id: String,
     pub client_id: String,
@@ -51,7 +52,7 @@ impl KvGrant {
 }
 
 /// A refresh-token generation after the first: its hash and when it was issued.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RefreshGeneration {
     pub hash: String,
     pub at: u64,
@@ -59,10 +60,39 @@ pub struct RefreshGeneration {
 
 /// The value of a `client_grant:` index key: enough to list a client's grants without
 /// reading each one.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ClientGrantEntry {
     pub sub: String,
     pub scopes: Vec<String>,
     pub created_at: u64,
     pub expires_at: u64,
 }
+
+impl_from_json!(KvCode {
+    sub,
+    client_id,
+    redirect_uri,
+    scopes,
+    code_challenge,
+    grant_id,
+    issued_at,
+    expires_at,
+});
+impl_from_json!(KvGrant {
+    grant_id,
+    client_id,
+    sub,
+    scopes,
+    created_at,
+    expires_at,
+    refresh_hash,
+    chain_key,
+    indexed_until,
+});
+impl_from_json!(RefreshGeneration { hash, at });
+impl_from_json!(ClientGrantEntry {
+    sub,
+    scopes,
+    created_at,
+    expires_at
+});
