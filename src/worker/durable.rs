@@ -8,10 +8,12 @@ use crate::state::durable::sql::{Row, Sql, SqlValue};
 use crate::state::durable::wire;
 use crate::state::durable::{LocalBoxFuture, Objects};
 use crate::state::StateError;
+use crate::worker::js;
 use crate::worker::meter::{bump, Meter};
+use wasm_bindgen::JsValue;
 use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
-    Result, SqlStorage, SqlStorageValue, State,
+    durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, SqlStorage,
+    SqlStorageValue, State,
 };
 
 pub const BINDING: &str = "USER_STATE";
@@ -119,15 +121,16 @@ impl Objects for WorkerObjects<'_> {
                 .namespace()?
                 .id_from_string(&call.object)
                 .map_err(|_| StateError::Failed("not an object id".into()))?;
-            let stub = id.get_stub().map_err(unavailable)?;
+            let stub = id.get_stub().map_err(unavailable)?.into_rpc::<JsValue>();
             let body =
                 serde_json::to_string(&call).map_err(|e| StateError::Failed(e.to_string()))?;
-            let mut init = RequestInit::new();
-            init.with_method(Method::Post).with_body(Some(body.into()));
-            let req =
-                Request::new_with_init("https://user-state/call", &init).map_err(unavailable)?;
-            let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
-            let text = resp.text().await.map_err(unavailable)?;
+            let init = js::object(&[("method", "POST".into()), ("body", body.into())]);
+            let failed = |e: String| StateError::Unavailable(e);
+            let resp = js::call(&stub, "fetch", &[&"https://user-state/call".into(), &init])
+                .await
+                .map_err(failed)?;
+            let text = js::call(&resp, "text", &[]).await.map_err(failed)?;
+            let text = text.as_string().unwrap_or_default();
             wire::decode_answer(&text)
                 .map_err(|e| StateError::Unavailable(format!("object answer: {e}")))?
         })

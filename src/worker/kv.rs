@@ -1,20 +1,27 @@
-//! `Store` on Workers KV.
+//! `Store` on Workers KV, through the binding's own methods (`get`, `put`, `delete`, `list`).
 
+use super::js;
 use super::meter::{bump, Meter};
 use crate::store::{ListPage, Store, StoreError};
+use wasm_bindgen::JsValue;
 
 pub struct KvStore<'a> {
-    kv: worker::kv::KvStore,
+    kv: JsValue,
     meter: &'a Meter,
 }
 
 impl<'a> KvStore<'a> {
-    pub fn new(kv: worker::kv::KvStore, meter: &'a Meter) -> KvStore<'a> {
-        KvStore { kv, meter }
+    /// The namespace bound as `binding` in `env`.
+    pub fn new(env: &worker::Env, binding: &str, meter: &'a Meter) -> Result<KvStore<'a>, String> {
+        let kv = js::get(env.as_ref(), binding)?;
+        if !kv.is_object() {
+            return Err(format!("the {binding} KV binding is missing"));
+        }
+        Ok(KvStore { kv, meter })
     }
 }
 
-fn kv_error(op: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
+fn kv_error(op: &str, key: &str, e: String) -> StoreError {
     // Keys hold hashes and ids, never raw secrets, so naming them in logs is safe.
     StoreError(format!("KV {op} {key}: {e}"))
 }
@@ -22,30 +29,29 @@ fn kv_error(op: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
 impl Store for KvStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         bump(&self.meter.kv_reads);
-        self.kv
-            .get(key)
-            .text()
+        let value = js::call(&self.kv, "get", &[&key.into(), &"text".into()])
             .await
-            .map_err(|e| kv_error("get", key, e))
+            .map_err(|e| kv_error("get", key, e))?;
+        Ok(value.as_string())
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
         bump(&self.meter.kv_writes);
-        let mut put = self
-            .kv
-            .put(key, value)
-            .map_err(|e| kv_error("put", key, e))?;
-        if let Some(ttl) = ttl {
-            put = put.expiration_ttl(ttl);
-        }
-        put.execute().await.map_err(|e| kv_error("put", key, e))
+        let options = match ttl {
+            Some(ttl) => js::object(&[("expirationTtl", JsValue::from_f64(ttl as f64))]),
+            None => js::object(&[]),
+        };
+        js::call(&self.kv, "put", &[&key.into(), &value.into(), &options])
+            .await
+            .map(drop)
+            .map_err(|e| kv_error("put", key, e))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         bump(&self.meter.kv_writes);
-        self.kv
-            .delete(key)
+        js::call(&self.kv, "delete", &[&key.into()])
             .await
+            .map(drop)
             .map_err(|e| kv_error("delete", key, e))
     }
 
@@ -56,24 +62,34 @@ impl Store for KvStore<'_> {
         limit: usize,
     ) -> Result<ListPage, StoreError> {
         bump(&self.meter.kv_lists);
-        let mut list = self
-            .kv
-            .list()
-            .prefix(prefix.to_string())
-            .limit(limit.clamp(1, 1000) as u64);
+        let mut options = vec![
+            ("prefix", JsValue::from_str(prefix)),
+            ("limit", JsValue::from_f64(limit.clamp(1, 1000) as f64)),
+        ];
         if let Some(cursor) = cursor {
-            list = list.cursor(cursor.to_string());
+            options.push(("cursor", JsValue::from_str(cursor)));
         }
-        let page = list
-            .execute()
+        let fail = |e: String| kv_error("list", prefix, e);
+        let page = js::call(&self.kv, "list", &[&js::object(&options)])
             .await
-            .map_err(|e| kv_error("list", prefix, e))?;
+            .map_err(fail)?;
+        // `{keys: [{name, expiration?, metadata?}], list_complete, cursor?}`
+        let keys = js_sys::Array::from(&js::get(&page, "keys").map_err(fail)?);
+        let mut names = Vec::with_capacity(keys.length() as usize);
+        for entry in keys.iter() {
+            let name = js::get(&entry, "name").map_err(fail)?;
+            names.push(
+                name.as_string()
+                    .ok_or_else(|| fail("a key without a name".into()))?,
+            );
+        }
+        let complete = js::get(&page, "list_complete").map_err(fail)?.as_bool() != Some(false);
         Ok(ListPage {
-            keys: page.keys.into_iter().map(|k| k.name).collect(),
-            cursor: if page.list_complete {
+            keys: names,
+            cursor: if complete {
                 None
             } else {
-                page.cursor
+                js::get(&page, "cursor").map_err(fail)?.as_string()
             },
         })
     }

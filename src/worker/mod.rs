@@ -3,6 +3,7 @@
 
 mod convert;
 mod durable;
+mod js;
 mod kv;
 mod meter;
 mod webcrypto;
@@ -59,7 +60,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     let meter = meter::Meter::default();
-    let store = kv::KvStore::new(env.kv(KV_BINDING)?, &meter);
+    let store = kv::KvStore::new(&env, KV_BINDING, &meter).map_err(worker::Error::RustError)?;
     // The binding is needed only on the durable backend; without it every call is refused.
     let namespace = env.durable_object(durable::BINDING).ok();
     let objects = durable::WorkerObjects(namespace, &meter);
