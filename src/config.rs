@@ -137,7 +137,7 @@ impl Config {
             Some("delegated") => {
                 let login_url = get("LOGIN_URL")
                     .ok_or_else(|| err("LOGIN_URL", "is required when LOGIN_MODE is delegated"))?;
-                if url::Url::parse(&login_url).is_err() {
+                if crate::weburl::parse(&login_url).is_err() {
                     return Err(err("LOGIN_URL", "must be an absolute URL"));
                 }
                 if login_assertion_secret.is_none() {
@@ -226,7 +226,7 @@ impl Config {
 }
 
 fn validate_logo(uri: String) -> Result<String, ConfigError> {
-    let ok = url::Url::parse(&uri).is_ok_and(|u| u.scheme() == "https" && u.host().is_some());
+    let ok = crate::weburl::parse(&uri).is_ok_and(|u| u.scheme == "https" && u.host.is_some());
     if ok && !uri.chars().any(|c| c.is_whitespace() || c == '"') {
         Ok(uri)
     } else {
@@ -246,7 +246,7 @@ fn validate_color(color: String) -> Result<String, ConfigError> {
 /// RFC 8414 §2: an https URL with no query or fragment. Plain http is accepted only on a
 /// loopback host, for development; returns whether cookies must be `Secure`.
 fn validate_issuer(issuer: &str) -> Result<bool, ConfigError> {
-    let parsed = url::Url::parse(issuer).map_err(|_| {
+    let parsed = crate::weburl::parse(issuer).map_err(|_| {
         err(
             "ISSUER",
             "must be an absolute URL such as https://auth.example.com",
@@ -255,11 +255,11 @@ fn validate_issuer(issuer: &str) -> Result<bool, ConfigError> {
     if issuer.ends_with('/') {
         return Err(err("ISSUER", "must not end with a slash"));
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    if parsed.has_query || parsed.has_fragment {
         return Err(err("ISSUER", "must not have a query or fragment"));
     }
-    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match parsed.scheme() {
+    let loopback = matches!(parsed.host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match parsed.scheme.as_str() {
         "https" => Ok(true),
         "http" if loopback => Ok(false),
         _ => Err(err(

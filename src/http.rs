@@ -92,7 +92,7 @@ impl Request {
 
     /// Decoded query parameters, in order, repeats kept.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(self.query.as_bytes())
+        form_urlencoded::parse(self.query.as_bytes())
             .into_owned()
             .collect()
     }

@@ -20,6 +20,7 @@ pub mod state;
 pub mod store;
 pub mod token;
 pub mod ui;
+pub mod weburl;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

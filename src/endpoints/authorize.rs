@@ -77,7 +77,7 @@ pub fn login<S: Store, C: Crypto>(
             let nonce = opaque::new_secret(ctx.crypto)?;
             let back = ctx.config.url(return_to);
             let sep = if login_url.contains('?') { '&' } else { '?' };
-            let query = url::form_urlencoded::Serializer::new(String::new())
+            let query = form_urlencoded::Serializer::new(String::new())
                 .append_pair("return_to", &back)
                 .append_pair("nonce", &nonce)
                 .finish();

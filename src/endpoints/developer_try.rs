@@ -64,7 +64,7 @@ pub async fn start<S: Store, C: Crypto>(
     }
     let verifier = opaque::new_secret(ctx.crypto)?;
     let state = opaque::random_b64(ctx.crypto, 16)?;
-    let query = url::form_urlencoded::Serializer::new(String::new())
+    let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &client.client_id)
         .append_pair("redirect_uri", &redirect_uri)
@@ -136,7 +136,7 @@ pub async fn callback<S: Store, C: Crypto>(
         Ok(p) => p,
         Err(page) => return Ok(page),
     };
-    let mut body = url::form_urlencoded::Serializer::new(String::new());
+    let mut body = form_urlencoded::Serializer::new(String::new());
     body.append_pair("grant_type", "authorization_code")
         .append_pair("code", params.get("code").unwrap_or(""))
         .append_pair("redirect_uri", &ctx.config.url(CALLBACK))

@@ -157,7 +157,7 @@ fn requested_scopes(
 fn raw_state(query: &str) -> Option<String> {
     let raw = query.split('&').find_map(|pair| {
         // The name as `Params` reads it (decoded), the value as received.
-        let (name, _) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+        let (name, _) = form_urlencoded::parse(pair.as_bytes()).next()?;
         (name == "state").then(|| pair.split_once('=').map_or("", |(_, v)| v))
     })?;
     if raw.is_empty() {
@@ -191,7 +191,7 @@ pub fn redirect_url(
     issuer: &str,
 ) -> String {
     let encode = |pairs: &[(&str, &str)]| {
-        url::form_urlencoded::Serializer::new(String::new())
+        form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish()
     };

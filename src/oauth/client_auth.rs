@@ -54,7 +54,7 @@ fn decode_basic(value: &str) -> Option<(String, String)> {
     let decoded = String::from_utf8(STANDARD.decode(value).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| -> String {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        form_urlencoded::parse(format!("x={s}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()

@@ -55,11 +55,11 @@ pub fn validate_web_url(field: &str, value: Option<String>) -> Result<Option<Str
             "{field} must be at most {MAX_URL_LEN} characters"
         )));
     }
-    let parsed = url::Url::parse(&value)
+    let parsed = crate::weburl::parse(&value)
         .map_err(|_| metadata_error(format!("{field} must be an absolute https URL")))?;
-    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    let ok = parsed.host_str().is_some()
-        && (parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback));
+    let loopback = matches!(parsed.host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let ok = parsed.host.is_some()
+        && (parsed.scheme == "https" || (parsed.scheme == "http" && loopback));
     if !ok || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(metadata_error(format!(
             "{field} must be an absolute https URL"

@@ -107,7 +107,7 @@ pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, OAuthE
 }
 
 fn decode_form(bytes: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(bytes).into_owned().collect()
+    form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 /// A JSON body's members as parameters; a repeated member is refused like a repeated form

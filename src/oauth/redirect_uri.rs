@@ -12,7 +12,7 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 /// Checks a URI offered at registration. The error says what to fix (without repeating the
 /// URI: error descriptions carry only RFC 6749 §5.2's characters).
 ///
-/// A URI must already be in the form the WHATWG URL parser (the `url` crate, as browsers)
+/// A URI must already be in the form the WHATWG URL parser (`crate::weburl`, as browsers)
 /// serialises it: otherwise the admin reads one URI and a browser follows another
 /// (`https://good.example\@evil.example/` is `https://good.example/@evil.example/` to a browser).
 pub fn validate_for_registration(uri: &str) -> Result<(), String> {
@@ -34,7 +34,8 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
         return Err("redirect URI must not contain a backslash (browsers read it as /)".into());
     }
     let parsed =
-        url::Url::parse(uri).map_err(|e| format!("redirect URI is not an absolute URI ({e})"))?;
+        crate::weburl::parse(uri)
+        .map_err(|e| format!("redirect URI is not an absolute URI ({e})"))?;
     if uri.contains('#') {
         return Err("redirect URI must not contain a fragment".into());
     }
@@ -43,19 +44,19 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
         .or_else(|| uri.strip_prefix("http://"));
     let authority = after_scheme.map(|rest| rest.split(['/', '?']).next().unwrap_or(""));
     if authority.is_some_and(|a| a.contains('@'))
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
+        || !parsed.username.is_empty()
+        || parsed.password.is_some()
     {
         return Err("redirect URI must not contain credentials or an @ before the host".into());
     }
-    match parsed.scheme() {
+    match parsed.scheme.as_str() {
         "https" | "http" if after_scheme.is_none() => {
             return Err(format!(
                 "redirect URI must start with {}:// (lower case, two slashes)",
-                parsed.scheme()
+                parsed.scheme
             ))
         }
-        "https" if parsed.host_str().is_some_and(is_plain_host) => {}
+        "https" if parsed.host.as_deref().is_some_and(is_plain_host) => {}
         "https" => {
             return Err("redirect URI host must be a DNS name or IP address (no wildcards)".into())
         }
@@ -66,10 +67,10 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
         ),
         _ => return Err("redirect URI must use https".into()),
     }
-    if parsed.as_str() != uri {
+    if parsed.href != uri {
         return Err(format!(
             "redirect URI is not in canonical form (lower-case host, no default port, a path, no dot segments, percent-encoded); register it as {}",
-            parsed.as_str()
+            parsed.href
         ));
     }
     Ok(())

@@ -7,9 +7,8 @@ use crate::http::{Method, Request, Response, MAX_BODY_BYTES};
 /// Reads the request, refusing bodies over the limit before buffering them when the size is
 /// declared, and after reading when it is not (chunked).
 pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError> {
-    let url = req
-        .url()
-        .map_err(|e| OAuthError::invalid_request(format!("Bad request URL: {e}")))?;
+    let url = req.inner().url();
+    let (path, query) = path_and_query(&url);
     let declared: Option<usize> = req
         .headers()
         .get("content-length")
@@ -26,8 +25,8 @@ pub async fn from_worker(mut req: worker::Request) -> Result<Request, OAuthError
     };
     Ok(Request {
         method,
-        path: url.path().to_string(),
-        query: url.query().unwrap_or("").to_string(),
+        path: path.to_string(),
+        query: query.to_string(),
         headers: req
             .headers()
             .entries()
@@ -73,4 +72,17 @@ pub fn to_worker(response: Response) -> worker::Result<worker::Response> {
         worker::Response::from_bytes(response.body)?
     };
     Ok(out.with_status(response.status).with_headers(headers))
+}
+
+/// The path and query of the absolute URL the runtime gives a request (already in WHATWG
+/// serialised form: `scheme://authority/path?query`, never a fragment).
+fn path_and_query(url: &str) -> (&str, &str) {
+    let after_authority = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    let without_fragment = after_authority.split('#').next().unwrap_or("/");
+    without_fragment
+        .split_once('?')
+        .unwrap_or((without_fragment, ""))
 }
