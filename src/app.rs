@@ -132,5 +132,5 @@ pub fn payload_too_large() -> OAuthError {
 }
 
 fn method_name(req: &Request) -> String {
-    format!("{:?}", req.method).to_ascii_uppercase()
+    req.method.as_str().to_string()
 }

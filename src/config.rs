@@ -258,7 +258,10 @@ fn validate_issuer(issuer: &str) -> Result<bool, ConfigError> {
     if parsed.has_query || parsed.has_fragment {
         return Err(err("ISSUER", "must not have a query or fragment"));
     }
-    let loopback = matches!(parsed.host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let loopback = matches!(
+        parsed.host.as_deref(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    );
     match parsed.scheme.as_str() {
         "https" => Ok(true),
         "http" if loopback => Ok(false),

@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod email;
 pub mod endpoints;
 pub mod error;
 pub mod http;

@@ -117,7 +117,13 @@ mod tests {
 
     #[test]
     fn refuses_relative_malformed_and_non_ascii_input() {
-        for bad in ["/cb", "https://", "https://exa mple.com/", "https://bücher.example/", ""] {
+        for bad in [
+            "/cb",
+            "https://",
+            "https://exa mple.com/",
+            "https://bücher.example/",
+            "",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -62,7 +62,7 @@ pub async fn post<S: Store, C: Crypto>(
         return Ok(pages::error(403, "Sign-in refused", "The sign-in form expired or did not come from this site. Go back to the application and start again."));
     }
     // Lower-cased as `users::find_by_email` does, so the throttle counts one account once.
-    let email = params.get("email").unwrap_or("").trim().to_lowercase();
+    let email = crate::email::normalize(params.get("email").unwrap_or(""));
     let pass = params.get("password").unwrap_or("");
     // Cloudflare sets CF-Connecting-IP; locally there is none and only accounts are counted.
     if !throttle::allow_attempt(ctx, &email, req.header("cf-connecting-ip")).await? {

@@ -57,7 +57,10 @@ pub fn validate_web_url(field: &str, value: Option<String>) -> Result<Option<Str
     }
     let parsed = crate::weburl::parse(&value)
         .map_err(|_| metadata_error(format!("{field} must be an absolute https URL")))?;
-    let loopback = matches!(parsed.host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let loopback = matches!(
+        parsed.host.as_deref(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    );
     let ok = parsed.host.is_some()
         && (parsed.scheme == "https" || (parsed.scheme == "http" && loopback));
     if !ok || value.chars().any(|c| c.is_whitespace() || c.is_control()) {

@@ -33,8 +33,7 @@ pub fn validate_for_registration(uri: &str) -> Result<(), String> {
     if uri.contains('\\') {
         return Err("redirect URI must not contain a backslash (browsers read it as /)".into());
     }
-    let parsed =
-        crate::weburl::parse(uri)
+    let parsed = crate::weburl::parse(uri)
         .map_err(|e| format!("redirect URI is not an absolute URI ({e})"))?;
     if uri.contains('#') {
         return Err("redirect URI must not contain a fragment".into());

@@ -70,10 +70,10 @@ impl ScopeCatalog {
         let mut entries: Vec<(String, String)> = Vec::with_capacity(list.len());
         for entry in list {
             if !is_scope_token(&entry.name) {
-                return Err(format!("{:?} is not a valid scope name", entry.name));
+                return Err(format!("\"{}\" is not a valid scope name", entry.name));
             }
             if entries.iter().any(|(n, _)| *n == entry.name) {
-                return Err(format!("{:?} is listed twice", entry.name));
+                return Err(format!("\"{}\" is listed twice", entry.name));
             }
             entries.push((entry.name, entry.description));
         }

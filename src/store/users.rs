@@ -19,7 +19,7 @@ pub async fn get(store: &impl Store, sub: &str) -> Result<Option<User>, OAuthErr
 /// what was typed. An index entry whose record is gone or no longer has that email is stale
 /// and counts as absent.
 pub async fn find_by_email(store: &impl Store, email: &str) -> Result<Option<User>, OAuthError> {
-    let email = email.trim().to_lowercase();
+    let email = crate::email::normalize(email);
     if email.is_empty() || email.len() > MAX_EMAIL_BYTES {
         return Ok(None);
     }

@@ -86,7 +86,7 @@ impl SigningKeys {
         for (i, jwk) in list.into_iter().enumerate() {
             let key = parse_key(jwk).map_err(|e| format!("key #{}: {e}", i + 1))?;
             if keys.iter().any(|k: &SigningKey| k.kid == key.kid) {
-                return Err(format!("key #{}: duplicate kid {:?}", i + 1, key.kid));
+                return Err(format!("key #{}: duplicate kid \"{}\"", i + 1, key.kid));
             }
             keys.push(key);
         }
@@ -140,7 +140,7 @@ fn parse_key(jwk: Value) -> Result<SigningKey, String> {
     }
     let alg_name = str_member(&jwk, "alg")?;
     let alg = Alg::parse(alg_name)
-        .ok_or_else(|| format!("unsupported alg {alg_name:?} (use ES256, RS256 or EdDSA)"))?;
+        .ok_or_else(|| format!("unsupported alg \"{alg_name}\" (use ES256, RS256 or EdDSA)"))?;
     let (kty, crv) = alg.expected_kty_crv();
     if str_member(&jwk, "kty")? != kty {
         return Err(format!("{} needs \"kty\": \"{kty}\"", alg.as_str()));

@@ -74,7 +74,9 @@ impl DurableObject for UserState {
                 .and_then(|()| object::handle(&self.sql, call)),
             Err(e) => Err(StateError::Failed(format!("malformed call: {e}"))),
         };
-        Response::from_json(&answer)
+        let text =
+            serde_json::to_string(&answer).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        Response::ok(text)
     }
 }
 

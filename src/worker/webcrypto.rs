@@ -48,7 +48,7 @@ thread_local! {
 pub struct WebCrypto;
 
 fn js_error(what: &str, e: JsValue) -> OAuthError {
-    OAuthError::server(format!("WebCrypto {what}: {e:?}"))
+    OAuthError::server(format!("WebCrypto {what}: {}", super::js::error_text(&e)))
 }
 
 async fn call(what: &str, promise: Result<Promise, JsValue>) -> Result<JsValue, OAuthError> {

@@ -83,7 +83,7 @@ pub async fn item<S: Store, C: Crypto>(
 /// non-empty parts, no whitespace or control characters, at most [`MAX_EMAIL_BYTES`].
 /// Deliverability is not our concern; the address is a login name.
 pub fn validate_email(raw: &str) -> Result<String, OAuthError> {
-    let email = raw.trim().to_lowercase();
+    let email = crate::email::normalize(raw);
     if email.len() > MAX_EMAIL_BYTES {
         return Err(OAuthError::invalid_request(format!(
             "email must be at most {MAX_EMAIL_BYTES} bytes long"
