@@ -31,7 +31,7 @@ fn stored_user(h: &Harness, sub: &str) -> User {
         .into_iter()
         .find(|(k, _)| *k == format!("user:{sub}"))
         .expect("user record");
-    serde_json::from_str(&text).unwrap()
+    edge_oauth::json_codec::decode(&text).unwrap()
 }
 
 #[test]
