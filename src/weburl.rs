@@ -112,7 +112,7 @@ mod tests {
 
         let u = parse("myapp:/callback").unwrap();
         assert_eq!((u.scheme.as_str(), u.host.as_deref()), ("myapp", None));
-        assert_eq!(parse("https://a.example/x#f?").unwrap().has_query, false);
+        assert!(!parse("https://a.example/x#f?").unwrap().has_query);
     }
 
     #[test]
