@@ -308,6 +308,26 @@ async function runPeers(s) {
   }
 }
 
+/// Instantiation alone (memory, data segments, tables), as an isolate does once: the imports
+/// are stand-ins that are never called (a wasm-bindgen module has no start function; the glue
+/// in build/index.js calls into it only after instantiation).
+function instantiateMs(module) {
+  const imports = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const standIn = { function: () => { throw new Error("not called during instantiation"); },
+      tag: WebAssembly.JSTag }[imp.kind];
+    if (!standIn) throw new Error(`unexpected ${imp.kind} import ${imp.module}.${imp.name}`);
+    (imports[imp.module] ??= {})[imp.name] = standIn;
+  }
+  const times = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    new WebAssembly.Instance(module, imports); // eslint-disable-line no-new
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[10];
+}
+
 async function main() {
   const t0 = performance.now();
   log(`== Flow cost per step and backend (${FLOWS} flows per backend in batches of ${BATCH}, ${USERS} signed-in users) ==`);
@@ -316,8 +336,9 @@ async function main() {
   log("Durable Objects run inside the same workerd, so their CPU is part of every figure.");
   const wasm = readFileSync(join(root, "build/index_bg.wasm"));
   const c0 = performance.now();
-  new WebAssembly.Module(wasm); // eslint-disable-line no-new
+  const module = new WebAssembly.Module(wasm);
   log(`wasm module compile (V8 in node ${process.version}, ${wasm.length} bytes): ${(performance.now() - c0).toFixed(1)} ms wall`);
+  log(`wasm instantiate (same module, median of 20): ${instantiateMs(module).toFixed(2)} ms wall`);
   log(`load average (1 min) before: ${readFileSync("/proc/loadavg", "utf8").split(" ")[0]}`);
   const results = [];
   for (const backend of BACKENDS) {
