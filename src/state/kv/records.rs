@@ -32,9 +32,6 @@ pub struct KvGrant {
     pub refresh_hash: String,
     /// Key successive refresh secrets are derived with (`state::ids::successor`).
     pub chain_key: String,
-    /// Until when the index keys (`user_grant:`, `client_grant:`) live; renewed when less
-    /// than half of the refresh lifetime is left, not at every refresh.
-    pub indexed_until: u64,
 }
 
 impl KvGrant {
@@ -57,8 +54,8 @@ pub struct RefreshGeneration {
     pub at: u64,
 }
 
-/// The value of a `client_grant:` index key: enough to list a client's grants without
-/// reading each one.
+/// The value of a `client_grant:` index key (durable backend): enough to list a client's
+/// grants without reading each one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientGrantEntry {
     pub sub: String,
