@@ -150,6 +150,8 @@ conformance!(
     revoking_a_refresh_token_ends_the_grant_for_its_client_only,
     the_grant_cap_evicts_the_oldest_by_a_total_order,
     grants_list_a_page_at_a_time,
+    a_users_listing_pages_within_and_across_clients,
+    a_grant_kept_alive_by_refreshes_stays_listed_and_revocable,
     revoking_a_user_ends_their_grants_and_consents,
     sign_in_attempts_are_counted_up_to_the_limit,
     lifetimes_end_codes_and_refresh_tokens,
@@ -416,6 +418,50 @@ fn grants_list_a_page_at_a_time(s: &impl State, f: &Fixture) {
     assert!(!block_on(s.revoke_grant("no-such-grant")).unwrap());
 }
 
+fn all_user_grants(s: &impl State, f: &Fixture, sub: &str, limit: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..50 {
+        let page = block_on(s.list_user_grants(sub, cursor.as_deref(), limit, f.now())).unwrap();
+        assert!(page.items.len() <= limit, "{} > {limit}", page.items.len());
+        seen.extend(page.items.into_iter().map(|g| g.grant_id));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            return seen;
+        }
+    }
+    panic!("the listing did not end");
+}
+
+fn a_users_listing_pages_within_and_across_clients(s: &impl State, f: &Fixture) {
+    let mut ids = Vec::new();
+    for client in ["c1", "c1", "c1", "c2", "c2", "c3"] {
+        ids.push(grant(s, f, "kai", client).grant.grant_id);
+    }
+    grant(s, f, "bystander", "c1");
+    ids.sort();
+    for limit in [1, 2, 4, 100] {
+        let mut seen = all_user_grants(s, f, "kai", limit);
+        seen.sort();
+        assert_eq!(seen, ids, "pages of {limit}: each grant once");
+    }
+}
+
+fn a_grant_kept_alive_by_refreshes_stays_listed_and_revocable(s: &impl State, f: &Fixture) {
+    // Refreshed every 20 days with a 30-day lifetime, it outlives any fixed index lifetime.
+    let mut token = grant(s, f, "lou", "app").refresh_token;
+    for _ in 0..5 {
+        f.store.advance(20 * DAY);
+        token = block_on(s.rotate_refresh(rotation(f, &token, "app", 0)))
+            .unwrap()
+            .refresh_token;
+    }
+    assert_eq!(all_user_grants(s, f, "lou", 10).len(), 1);
+    assert_eq!(block_on(s.revoke_user("lou", None)).unwrap(), 1);
+    let after = block_on(s.rotate_refresh(rotation(f, &token, "app", 0)));
+    assert_eq!(refused(after), Refusal::InvalidRefreshToken);
+}
+
 fn revoking_a_user_ends_their_grants_and_consents(s: &impl State, f: &Fixture) {
     let a = grant(s, f, "ned", "app");
     let b = grant(s, f, "ned", "other");
@@ -508,4 +554,34 @@ fn on_kv_a_flow_in_one_second_writes_no_key_twice() {
     let next = block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0))).unwrap();
     let third = block_on(s.rotate_refresh(rotation(&f, &next.refresh_token, "app", 0)));
     assert!(third.is_ok(), "{third:?}");
+}
+
+#[test]
+fn on_kv_a_returning_users_flow_makes_at_most_four_write_class_operations() {
+    // Issue 9's budget: the code, the cap's list, the grant, the next refresh generation.
+    // Puts, deletes and lists are what KV bills as writes. All in one second, as a fast
+    // client does it (the store refuses a key written twice within a second).
+    let f = Fixture::new();
+    let s = kv(&f);
+    let first = grant(&s, &f, "val", "app");
+    block_on(s.rotate_refresh(rotation(&f, &first.refresh_token, "app", 0))).unwrap();
+    f.tick();
+    let (_, w0, l0) = f.store.op_counts();
+    let remembered = CodeConsent::Remembered;
+    let code = block_on(s.issue_code(new_code(&f, "val", "app", &["read"]), remembered))
+        .unwrap()
+        .expect("remembered consent covers it");
+    let issued = block_on(s.exchange_code(exchange(&f, &code, "app", VERIFIER))).unwrap();
+    let gid = &issued.grant.grant_id;
+    assert!(block_on(s.get_grant(gid, f.now())).unwrap().is_some());
+    assert!(block_on(s.find_refresh(&issued.refresh_token, f.now()))
+        .unwrap()
+        .is_some());
+    block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0))).unwrap();
+    let (_, w, l) = f.store.op_counts();
+    let (writes, lists) = (w - w0, l - l0);
+    assert!(
+        writes + lists <= 4,
+        "{writes} writes + {lists} lists in a returning user's flow"
+    );
 }

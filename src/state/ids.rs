@@ -7,8 +7,9 @@
 //!   token of any generation is recognised (derive forward and compare with the current
 //!   hash: reuse detection, RFC 9700 §4.14.2) and, within `REFRESH_REUSE_GRACE`, the
 //!   successor of the previous token can be handed out again, with only hashes at rest.
-//! - Grant id: time-ordered on KV (`{unix seconds, 9 hex}{random}`), `{locator}.{sequence}`
-//!   on the durable backend; either way a total order for the grant cap.
+//! - Grant id: on KV `{client tag}{pair tag}{unix seconds, 9 hex}{random}` (see
+//!   [`kv_grant_id`]), `{locator}.{sequence}` on the durable backend; either way a total order
+//!   for the grant cap.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -127,9 +128,32 @@ pub fn durable_grant(grant_id: &str) -> Option<(&str, i64)> {
     Some((object, seq.parse().ok()?))
 }
 
-/// A KV-backend grant id: creation second, then random bits (ties broken by them).
-pub fn kv_grant_id(now: u64, nonce: &str) -> String {
-    format!("{now:09x}{nonce}")
+/// Characters of a tag in a KV grant id (66 bits of SHA-256).
+const TAG_LEN: usize = 11;
+
+fn tag(text: &str) -> String {
+    crate::token::opaque::hash(text)[..TAG_LEN].to_string()
+}
+
+/// The start every KV grant id of `client_id` shares: its grants list by the prefix
+/// `grant:{tag}` (the admin listing), with no index key of their own.
+pub fn kv_client_tag(client_id: &str) -> String {
+    tag(client_id)
+}
+
+/// The start every KV grant id of (`client_id`, `sub`) shares: the client's tag, then one
+/// of the pair (not of `sub` alone, so ids do not link one user across clients). Listing
+/// `grant:{prefix}` gives the pair's grants in creation order, for the cap.
+pub fn kv_pair_prefix(client_id: &str, sub: &str) -> String {
+    // Client ids never contain `:` (A-Z a-z 0-9 - _), so the pair is unambiguous.
+    format!("{}{}", tag(client_id), tag(&format!("{client_id}:{sub}")))
+}
+
+/// A KV-backend grant id: the pair's prefix, the creation second, then random bits (ties
+/// broken by them). So the grant's one key `grant:{id}` also indexes it per client and
+/// per user and client, and a refresh token or `gid` claim alone still names it.
+pub fn kv_grant_id(client_id: &str, sub: &str, now: u64, nonce: &str) -> String {
+    format!("{}{now:09x}{nonce}", kv_pair_prefix(client_id, sub))
 }
 
 #[cfg(test)]
@@ -164,7 +188,19 @@ mod tests {
     }
 
     #[test]
-    fn kv_grant_ids_sort_by_creation_second() {
-        assert!(kv_grant_id(1_800_000_000, "zzz") < kv_grant_id(1_800_000_001, "AAA"));
+    fn kv_grant_ids_sort_by_creation_second_under_their_pairs_prefix() {
+        let early = kv_grant_id("app", "ann", 1_800_000_000, "zzz");
+        let late = kv_grant_id("app", "ann", 1_800_000_001, "AAA");
+        assert!(early < late);
+        let pair = kv_pair_prefix("app", "ann");
+        assert!(early.starts_with(&pair) && pair.starts_with(&kv_client_tag("app")));
+        assert!(!kv_grant_id("app", "bob", 1_800_000_000, "x").starts_with(&pair));
+        assert!(!kv_grant_id("other", "ann", 1_800_000_000, "x").starts_with(&pair));
+        // One user's tag differs between clients: ids do not link them.
+        assert_ne!(
+            &kv_pair_prefix("a", "ann")[11..],
+            &kv_pair_prefix("b", "ann")[11..]
+        );
+        assert!(is_token_text(&early) && early.len() <= 64);
     }
 }

@@ -251,7 +251,8 @@ pub trait State {
     /// matching remembered consent, in one step: a code issued before it is refused after.
     async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize>;
 
-    /// A user's live grants, oldest first, a page at a time.
+    /// A user's live grants, a page at a time: oldest first (on KV: client by client, each
+    /// client's oldest first).
     async fn list_user_grants(
         &self,
         sub: &str,

@@ -30,7 +30,7 @@ fn bounded(part: &str) -> Cow<'_, str> {
 }
 
 /// A `sub` inside a composite key, base64url-encoded: delegated-login subjects are arbitrary
-/// strings, and a `:` in one must not make `user_grant:{a}:` a prefix of another user's keys.
+/// strings, and a `:` in one must not make `user_session:{a}:` a prefix of another user's keys.
 /// Subjects over 255 bytes (multibyte ones: a delegated `sub` may be 255 characters, up to
 /// 1020 bytes) are hashed instead; shorter ones keep the encoding their keys always had.
 fn sub_part(sub: &str) -> String {
@@ -97,8 +97,10 @@ pub fn code(code_hash: &str) -> String {
     format!("code:{}", bounded(code_hash))
 }
 
-/// `grant:{grant id}` → KV backend grant record (current refresh-token hash, generation,
-/// chain key), TTL until the grant expires. Rewritten only to extend its lifetime.
+/// `grant:{grant id}` → KV backend grant record (first refresh-token hash, chain key), TTL
+/// until the grant expires. Rewritten only to extend its lifetime. Grant ids start with
+/// their client's and pair's tags (`state::ids::kv_grant_id`), so `grant:{tag}` prefixes
+/// list a client's grants, or one user's with one client.
 pub fn grant(grant_id: &str) -> String {
     format!("grant:{}", bounded(grant_id))
 }
@@ -117,24 +119,21 @@ pub fn grant_revoked(grant_id: &str) -> String {
     format!("grant_revoked:{}", bounded(grant_id))
 }
 
-/// `user_grant:{b64(sub)}:{client id}:{grant id}` → "", TTL the grant's index lifetime: a
-/// user's grants, and per client (the cap counts at most a page of these).
-pub fn user_grant(sub: &str, client_id: &str, grant_id: &str) -> String {
-    format!(
-        "user_grant:{}:{}:{}",
-        sub_part(sub),
-        bounded(client_id),
-        bounded(grant_id)
-    )
+/// `user_client:{b64(sub)}:{client id}` → the second until which it lives (KV backend): the
+/// clients a user has grants with, listed by prefix to reach their grants (`grant:` keys of
+/// the pair's prefix). Written when missing or shorter-lived than a new or extended grant,
+/// for twice a grant's lifetime: about once per lifetime, not once per grant.
+pub fn user_client(sub: &str, client_id: &str) -> String {
+    format!("{}{}", user_clients_prefix(sub), bounded(client_id))
 }
 
-/// Prefix of all of a user's grant index keys.
-pub fn user_grants_prefix(sub: &str) -> String {
-    format!("user_grant:{}:", sub_part(sub))
+/// Prefix of a user's `user_client:` keys.
+pub fn user_clients_prefix(sub: &str) -> String {
+    format!("user_client:{}:", sub_part(sub))
 }
 
 /// `client_grant:{client id}:{grant id}` → `ClientGrantEntry` JSON (sub, scopes, times): a
-/// client's grants, for the admin listing (both backends).
+/// client's grants, for the admin listing (durable backend; KV lists `grant:` keys).
 pub fn client_grant(client_id: &str, grant_id: &str) -> String {
     format!("client_grant:{}:{}", bounded(client_id), bounded(grant_id))
 }
@@ -177,7 +176,7 @@ mod tests {
     fn a_colon_in_a_sub_cannot_make_one_users_prefix_cover_anothers_keys() {
         let alice_prefix = user_session("alice", "");
         assert!(!user_session("alice:x", "h").starts_with(&alice_prefix));
-        assert!(!user_grant("alice:x", "c", "g").starts_with(&user_grants_prefix("alice")));
+        assert!(!user_client("alice:x", "c").starts_with(&user_clients_prefix("alice")));
         assert_ne!(consent("a:b", "c"), consent("a", "b:c"));
     }
 
@@ -202,7 +201,7 @@ mod tests {
                 revoked_jti(part),
                 login_failures(part),
                 grant_revoked(part),
-                user_grant(part, part, part),
+                user_client(part, part),
             ];
             for key in keys {
                 assert!(key.len() <= MAX_KEY_BYTES, "{} bytes: {key}", key.len());
@@ -213,7 +212,7 @@ mod tests {
     #[test]
     fn short_parts_are_kept_and_long_subs_stay_distinct() {
         assert_eq!(client("abc"), "client:abc");
-        assert_eq!(user_grant("ab", "c", "g"), "user_grant:YWI:c:g");
+        assert_eq!(user_client("ab", "c"), "user_client:YWI:c");
         let (a, b) = ("\u{e9}".repeat(255), format!("{}e", "\u{e9}".repeat(254)));
         assert_ne!(user_session(&a, "h"), user_session(&b, "h"));
         // A hashed sub's prefix cannot cover another user's keys either.

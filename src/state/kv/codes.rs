@@ -48,7 +48,7 @@ pub async fn issue(
         }
     }
     let record = KvCode {
-        grant_id: ids::kv_grant_id(code.now, &code.id_nonce),
+        grant_id: ids::kv_grant_id(&code.client_id, &code.sub, code.now, &code.id_nonce),
         issued_at: code.now,
         sub: code.sub,
         client_id: code.client_id,
@@ -99,7 +99,7 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
     let scopes = rules::still_allowed(&code.scopes, &x.allowed_scopes)?;
     make_room(store, &code.sub, &code.client_id).await?;
     let (grant, refresh_token) = new_grant(&code, scopes.clone(), &x);
-    grants::create(store, &grant, x.now).await?;
+    grants::put(store, &grant, x.refresh_ttl, x.now).await?;
     Ok(IssuedGrant {
         grant: grant.view(),
         refresh_token,
@@ -107,15 +107,16 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
     })
 }
 
-/// Revokes the oldest of (`sub`, `client_id`)'s grants beyond the cap. The index keys sort
-/// by grant id, which is time-ordered: a total order.
+/// Revokes the oldest of (`sub`, `client_id`)'s grants beyond the cap: one KV list of the
+/// pair's `grant:` keys, whose ids are time-ordered under the pair's prefix (a total order).
 async fn make_room(store: &impl Store, sub: &str, client_id: &str) -> StateResult<()> {
-    let prefix = keys::user_grant(sub, client_id, "");
     // The cap keeps this at most a few keys (a racing flow may add one or two).
-    let page = store.list(&prefix, None, 1000).await?;
+    let page = store
+        .list(&grants::pair_prefix(client_id, sub), None, 1000)
+        .await?;
     let excess = (page.keys.len() + 1).saturating_sub(MAX_GRANTS_PER_CLIENT);
     for key in page.keys.iter().take(excess) {
-        grants::revoke_by_id(store, &key[prefix.len()..]).await?;
+        grants::revoke_by_id(store, key.strip_prefix("grant:").unwrap_or("")).await?;
     }
     Ok(())
 }

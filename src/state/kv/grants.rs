@@ -1,13 +1,18 @@
-//! Grants on KV: creation with their index keys, revocation (marker first), listings.
+//! Grants on KV: one key per grant, revocation (marker first), listings.
+//!
+//! A grant is the single key `grant:{id}`. Its id starts with its client's tag and its
+//! (client, user) pair's tag (`ids::kv_grant_id`), so prefix listings of `grant:` give a
+//! client's grants (admin) and a user's grants with one client (the cap, connected apps)
+//! without an index key per grant. A user's clients are `user_client:` keys, written about
+//! once per grant lifetime (`ensure_listed`).
 
-use super::records::{ClientGrantEntry, KvCode, KvGrant};
+use super::records::{KvCode, KvGrant};
 use crate::state::{ids, CodeExchange, GrantView, Page, StateResult};
-use crate::store::{get_json, keys, put_json, ttl_until, Store};
+use crate::store::{get_json, keys, list_all, put_json, ttl_until, Store};
 use crate::token::opaque;
 
 /// The grant a redeemed code creates, with its first refresh token.
 pub fn new_grant(code: &KvCode, scopes: Vec<String>, x: &CodeExchange) -> (KvGrant, String) {
-    let expires_at = x.now + x.refresh_ttl;
     let token = ids::refresh_token(&code.grant_id, 0, &x.refresh_secret);
     let grant = KvGrant {
         grant_id: code.grant_id.clone(),
@@ -15,10 +20,9 @@ pub fn new_grant(code: &KvCode, scopes: Vec<String>, x: &CodeExchange) -> (KvGra
         sub: code.sub.clone(),
         scopes,
         created_at: x.now,
-        expires_at,
+        expires_at: x.now + x.refresh_ttl,
         refresh_hash: opaque::hash(&x.refresh_secret),
         chain_key: x.chain_key.clone(),
-        indexed_until: expires_at,
     };
     (grant, token)
 }
@@ -42,30 +46,38 @@ pub async fn live(store: &impl Store, grant_id: &str, now: u64) -> StateResult<O
     Ok(Some(grant))
 }
 
-/// Writes a new grant and its index keys (each written once).
-pub async fn create(store: &impl Store, grant: &KvGrant, now: u64) -> StateResult<()> {
-    put_json(
-        store,
-        &keys::grant(&grant.grant_id),
-        grant,
-        Some(ttl_until(grant.expires_at, now)),
-    )
-    .await?;
-    write_indexes(store, grant, now).await
+/// Writes (or, extending it, rewrites) the grant's one key; its user's `user_client:` entry
+/// first, so that a refused write leaves nothing behind.
+pub async fn put(store: &impl Store, grant: &KvGrant, lifetime: u64, now: u64) -> StateResult<()> {
+    ensure_listed(store, grant, lifetime, now).await?;
+    let ttl = ttl_until(grant.expires_at, now);
+    put_json(store, &keys::grant(&grant.grant_id), grant, Some(ttl)).await?;
+    Ok(())
 }
 
-pub async fn write_indexes(store: &impl Store, grant: &KvGrant, now: u64) -> StateResult<()> {
-    let ttl = Some(ttl_until(grant.indexed_until, now));
-    let user_key = keys::user_grant(&grant.sub, &grant.client_id, &grant.grant_id);
-    store.put(&user_key, "", ttl).await?;
-    let entry = ClientGrantEntry {
-        sub: grant.sub.clone(),
-        scopes: grant.scopes.clone(),
-        created_at: grant.created_at,
-        expires_at: grant.indexed_until,
-    };
-    let client_key = keys::client_grant(&grant.client_id, &grant.grant_id);
-    put_json(store, &client_key, &entry, ttl).await?;
+/// Keeps `user_client:{sub}:{client}` alive at least as long as `grant`: the user's listings
+/// and revoke-all reach the grant through it. Renewed for two lifetimes when too short, so a
+/// returning user's flows do not write it.
+async fn ensure_listed(
+    store: &impl Store,
+    grant: &KvGrant,
+    lifetime: u64,
+    now: u64,
+) -> StateResult<()> {
+    let key = keys::user_client(&grant.sub, &grant.client_id);
+    let until = |v: Option<String>| v.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    if until(store.get(&key).await?) >= grant.expires_at {
+        return Ok(());
+    }
+    let renewed = grant.expires_at + lifetime;
+    let ttl = Some(ttl_until(renewed, now));
+    if let Err(e) = store.put(&key, &renewed.to_string(), ttl).await {
+        // Another flow of this user and client renewed it this second (KV refuses a second
+        // write within a second): enough if it covers this grant.
+        if until(store.get(&key).await?) < grant.expires_at {
+            return Err(e.into());
+        }
+    }
     Ok(())
 }
 
@@ -81,25 +93,17 @@ pub async fn mark_revoked(store: &impl Store, grant_id: &str) -> StateResult<()>
     Ok(())
 }
 
-/// Revocation: the marker first (from then on no use succeeds), then the records go.
+/// Revocation: the marker first (from then on no use succeeds), then the record goes.
 pub async fn revoke(store: &impl Store, grant: &KvGrant) -> StateResult<()> {
     mark_revoked(store, &grant.grant_id).await?;
-    store.delete(&keys::grant(&grant.grant_id)).await?;
-    store
-        .delete(&keys::user_grant(
-            &grant.sub,
-            &grant.client_id,
-            &grant.grant_id,
-        ))
-        .await?;
-    store
-        .delete(&keys::client_grant(&grant.client_id, &grant.grant_id))
-        .await?;
+    // Tidying only: the marker already decided. KV refuses it when the record was written
+    // this same second (just created or extended); the dead record then waits for its TTL
+    // or for the cap to evict it, and listings skip it.
+    let _ = store.delete(&keys::grant(&grant.grant_id)).await;
     Ok(())
 }
 
-/// Revokes a grant by id; `false` when there is none. A code's grant id that has no grant yet
-/// still gets the marker (its code is then dead).
+/// Revokes a grant by id; `false` when there is none.
 pub async fn revoke_by_id(store: &impl Store, grant_id: &str) -> StateResult<bool> {
     match read(store, grant_id).await? {
         Some(grant) => {
@@ -110,6 +114,15 @@ pub async fn revoke_by_id(store: &impl Store, grant_id: &str) -> StateResult<boo
     }
 }
 
+/// The `grant:` prefix of (`client_id`, `sub`)'s grants; keys under it end in the grant id.
+pub fn pair_prefix(client_id: &str, sub: &str) -> String {
+    keys::grant(&ids::kv_pair_prefix(client_id, sub))
+}
+
+fn grant_id_of(key: &str) -> &str {
+    key.strip_prefix("grant:").unwrap_or("")
+}
+
 /// Revokes `sub`'s grants (to one client or all) and forgets the matching consents.
 pub async fn revoke_user(
     store: &impl Store,
@@ -117,30 +130,83 @@ pub async fn revoke_user(
     client_id: Option<&str>,
 ) -> StateResult<usize> {
     // Consent first: a code issued before this cannot create a grant after it.
-    match client_id {
-        Some(c) => store.delete(&keys::consent(sub, c)).await?,
+    let clients = match client_id {
+        Some(c) => {
+            store.delete(&keys::consent(sub, c)).await?;
+            vec![c.to_string()]
+        }
         None => {
-            for key in crate::store::list_all(store, &keys::consent(sub, "")).await? {
+            for key in list_all(store, &keys::consent(sub, "")).await? {
                 store.delete(&key).await?;
             }
+            let prefix = keys::user_clients_prefix(sub);
+            let listed = list_all(store, &prefix).await?;
+            listed
+                .iter()
+                .map(|k| k[prefix.len()..].to_string())
+                .collect()
         }
-    }
-    let prefix = match client_id {
-        Some(c) => keys::user_grant(sub, c, ""),
-        None => keys::user_grants_prefix(sub),
     };
+    // `user_client:` entries stay until they expire: a grant created by an exchange racing
+    // this stays reachable by the next revocation.
     let mut revoked = 0;
-    for key in crate::store::list_all(store, &prefix).await? {
-        let grant_id = key.rsplit(':').next().unwrap_or("");
-        if revoke_by_id(store, grant_id).await? {
-            revoked += 1; // its index key went with it
-        } else {
-            store.delete(&key).await?; // an index entry whose grant expired
+    for client in clients {
+        for key in list_all(store, &pair_prefix(&client, sub)).await? {
+            let grant = read(store, grant_id_of(&key)).await?;
+            // The tags select the pair; the record confirms it.
+            if let Some(g) = grant.filter(|g| g.sub == sub && g.client_id == client) {
+                revoke(store, &g).await?;
+                revoked += 1;
+            }
         }
     }
     Ok(revoked)
 }
 
+/// Most clients one page of a user's listing visits (one KV list each, and a read or two
+/// per grant): with at most ~10 grants per client a page stays far below the Workers limit
+/// of 1000 operations per request, however many clients the user has.
+const CLIENTS_PER_PAGE: usize = 20;
+/// The `user_client:` listing's page size; cursors point into such a page.
+const CLIENT_LIST_PAGE: usize = 100;
+
+/// Where a user's listing goes on: the `user_client:` page (its KV cursor), the client's
+/// index in it, and how many of that client's grant keys were already passed.
+/// Written `{index}.{skip}` or `{index}.{skip}.{KV cursor}`.
+struct UserCursor {
+    kv: Option<String>,
+    index: usize,
+    skip: usize,
+}
+
+impl UserCursor {
+    fn parse(cursor: Option<&str>) -> Option<UserCursor> {
+        let Some(text) = cursor else {
+            return Some(UserCursor {
+                kv: None,
+                index: 0,
+                skip: 0,
+            });
+        };
+        let mut parts = text.splitn(3, '.');
+        Some(UserCursor {
+            index: parts.next()?.parse().ok()?,
+            skip: parts.next()?.parse().ok()?,
+            kv: parts.next().map(str::to_string),
+        })
+    }
+
+    fn text(&self) -> String {
+        match &self.kv {
+            Some(kv) => format!("{}.{}.{kv}", self.index, self.skip),
+            None => format!("{}.{}", self.index, self.skip),
+        }
+    }
+}
+
+/// A user's live grants, client by client (in client id order), each client's oldest first.
+/// A page may hold fewer than `limit` (revoked or expired entries are skipped); `cursor`
+/// goes on. An unreadable cursor gets an empty last page.
 pub async fn list_for_user(
     store: &impl Store,
     sub: &str,
@@ -148,9 +214,57 @@ pub async fn list_for_user(
     limit: usize,
     now: u64,
 ) -> StateResult<Page<GrantView>> {
-    list_live(store, &keys::user_grants_prefix(sub), cursor, limit, now).await
+    let mut items = Vec::new();
+    let Some(mut at) = UserCursor::parse(cursor) else {
+        return Ok(Page {
+            items,
+            cursor: None,
+        });
+    };
+    let prefix = keys::user_clients_prefix(sub);
+    let clients = store
+        .list(&prefix, at.kv.as_deref(), CLIENT_LIST_PAGE)
+        .await?;
+    let mut visited = 0;
+    while let Some(key) = clients.keys.get(at.index) {
+        if items.len() >= limit.max(1) || visited == CLIENTS_PER_PAGE {
+            return Ok(Page {
+                items,
+                cursor: Some(at.text()),
+            });
+        }
+        visited += 1;
+        let client = &key[prefix.len()..];
+        let grants = store.list(&pair_prefix(client, sub), None, 1000).await?;
+        for key in grants.keys.iter().skip(at.skip) {
+            if items.len() >= limit.max(1) {
+                return Ok(Page {
+                    items,
+                    cursor: Some(at.text()),
+                });
+            }
+            at.skip += 1;
+            let grant = live(store, grant_id_of(key), now).await?;
+            if let Some(g) = grant.filter(|g| g.sub == sub && g.client_id == client) {
+                items.push(g.view());
+            }
+        }
+        at.index += 1;
+        at.skip = 0;
+    }
+    let cursor = clients.cursor.map(|kv| {
+        UserCursor {
+            kv: Some(kv),
+            index: 0,
+            skip: 0,
+        }
+        .text()
+    });
+    Ok(Page { items, cursor })
 }
 
+/// A client's live grants, one KV list page of `grant:{client tag}` at a time. A page may
+/// hold fewer than `limit` (revoked or expired entries are skipped); `cursor` goes on.
 pub async fn list_for_client(
     store: &impl Store,
     client_id: &str,
@@ -158,30 +272,13 @@ pub async fn list_for_client(
     limit: usize,
     now: u64,
 ) -> StateResult<Page<GrantView>> {
-    list_live(
-        store,
-        &keys::client_grant(client_id, ""),
-        cursor,
-        limit,
-        now,
-    )
-    .await
-}
-
-/// One KV list page of index keys (ending in the grant id), keeping the live grants. A page
-/// may hold fewer than `limit` (revoked or expired entries are skipped); `cursor` goes on.
-async fn list_live(
-    store: &impl Store,
-    prefix: &str,
-    cursor: Option<&str>,
-    limit: usize,
-    now: u64,
-) -> StateResult<Page<GrantView>> {
-    let page = store.list(prefix, cursor, limit).await?;
+    let prefix = keys::grant(&ids::kv_client_tag(client_id));
+    let page = store.list(&prefix, cursor, limit).await?;
     let mut items = Vec::new();
     for key in &page.keys {
-        if let Some(grant) = live(store, key.rsplit(':').next().unwrap_or(""), now).await? {
-            items.push(grant.view());
+        let grant = live(store, grant_id_of(key), now).await?;
+        if let Some(g) = grant.filter(|g| g.client_id == client_id) {
+            items.push(g.view());
         }
     }
     Ok(Page {

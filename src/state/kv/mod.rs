@@ -5,8 +5,14 @@
 //! - revocation writes a `grant_revoked:` marker that nothing removes, and every use checks
 //!   it, so a refresh racing a revocation cannot bring the grant back;
 //! - no key is written twice by one flow: redemption does not rewrite the code (the grant's
-//!   own keys say it was used), refresh rewrites only `grant:`;
-//! - grant ids are time-ordered, so the cap evicts by a total order.
+//!   own key says it was used), a refresh writes a new `refresh_gen:` key (and rewrites
+//!   `grant:` only to extend it, once per half lifetime);
+//! - a grant is one key, `grant:{id}`, whose id starts with its client's and (client, user)
+//!   pair's tags: prefix listings serve the admin listing and the cap, no index key per grant;
+//!   within the pair's prefix ids are time-ordered, so the cap evicts by a total order.
+//!
+//! A returning user's flow (authorize, token, introspect, refresh) makes 4 write-class KV
+//! operations: the code, the cap's list, the grant, the next refresh generation.
 
 mod codes;
 mod grants;

@@ -33,9 +33,6 @@ pub struct KvGrant {
     pub refresh_hash: String,
     /// Key successive refresh secrets are derived with (`state::ids::successor`).
     pub chain_key: String,
-    /// Until when the index keys (`user_grant:`, `client_grant:`) live; renewed when less
-    /// than half of the refresh lifetime is left, not at every refresh.
-    pub indexed_until: u64,
 }
 
 impl KvGrant {
@@ -58,8 +55,8 @@ pub struct RefreshGeneration {
     pub at: u64,
 }
 
-/// The value of a `client_grant:` index key: enough to list a client's grants without
-/// reading each one.
+/// The value of a `client_grant:` index key (durable backend): enough to list a client's
+/// grants without reading each one.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientGrantEntry {
     pub sub: String,
@@ -87,7 +84,6 @@ impl_from_json!(KvGrant {
     expires_at,
     refresh_hash,
     chain_key,
-    indexed_until,
 });
 impl_from_json!(RefreshGeneration { hash, at });
 impl_from_json!(ClientGrantEntry {

@@ -11,7 +11,7 @@ use super::grants;
 use super::records::{KvGrant, RefreshGeneration};
 use crate::oauth::grants::rules;
 use crate::state::{ids, GrantView, IssuedGrant, RefreshRotation, Refusal, StateResult};
-use crate::store::{get_json, keys, put_json, ttl_until, Store};
+use crate::store::{get_json, keys, put_json, Store};
 use crate::token::opaque;
 
 /// The stored hash and time of generation `g` of a grant's refresh tokens.
@@ -68,13 +68,14 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
     let allowed = rules::still_allowed(&grant.scopes, &r.allowed_scopes)?;
     let scopes = rules::narrow(r.requested_scopes.as_deref(), &allowed)?;
     if !repeat {
+        // Extending first: a refused write there leaves the token unrotated (retry works).
+        extend(store, &mut grant, &r).await?;
         let record = RefreshGeneration {
             hash: opaque::hash(&secret),
             at: r.now,
         };
         let key = keys::refresh_generation(&grant.grant_id, next);
         put_json(store, &key, &record, Some(r.refresh_ttl.max(60))).await?;
-        extend(store, &mut grant, &r).await?;
     }
     Ok(IssuedGrant {
         grant: grant.view(),
@@ -83,17 +84,14 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
     })
 }
 
-/// A refresh keeps the grant alive `REFRESH_TOKEN_TTL` from now; its records are rewritten
+/// A refresh keeps the grant alive `REFRESH_TOKEN_TTL` from now; its record is rewritten
 /// only when less than half of that is left.
 async fn extend(store: &impl Store, grant: &mut KvGrant, r: &RefreshRotation) -> StateResult<()> {
     if grant.expires_at >= r.now + r.refresh_ttl / 2 {
         return Ok(());
     }
     grant.expires_at = r.now + r.refresh_ttl;
-    grant.indexed_until = grant.expires_at;
-    let ttl = ttl_until(grant.expires_at, r.now);
-    put_json(store, &keys::grant(&grant.grant_id), grant, Some(ttl)).await?;
-    grants::write_indexes(store, grant, r.now).await
+    grants::put(store, grant, r.refresh_ttl, r.now).await
 }
 
 /// The grant of a current refresh token (introspection).
