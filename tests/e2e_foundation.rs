@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::http::{get, post_json, send};
+use common::http::{get, post_json, send, Framing};
 use common::worker::shared;
 use serde_json::{json, Value};
 
@@ -168,7 +168,10 @@ fn malformed_admin_bodies_get_400_with_a_message() {
     .expect_error(400, "invalid_redirect_uri");
     assert!(d.contains("https"), "{d}");
     let big = vec![b'a'; 200 * 1024];
-    call(h("application/json"), &big).expect_error(413, "invalid_request");
+    let hs = h("application/json");
+    let hs: Vec<(&str, &str)> = hs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    common::http::post_refusable(&url, &hs, Framing::ContentLength, big)
+        .expect_error(413, "invalid_request");
 }
 
 #[test]
@@ -183,15 +186,13 @@ fn unknown_paths_and_methods_get_json_errors() {
 fn chunked_bodies_are_read_up_to_the_limit_only() {
     let w = shared();
     let url = w.url("/api/oauth/token");
-    let big = common::http::post_chunked(
-        &url,
-        "application/x-www-form-urlencoded",
-        vec![b'a'; 300 * 1024],
-    );
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let big = common::http::post_refusable(&url, &form, Framing::Chunked, vec![b'a'; 300 * 1024]);
     big.expect_error(413, "invalid_request");
-    let small = common::http::post_chunked(
+    let small = common::http::post_refusable(
         &url,
-        "application/x-www-form-urlencoded",
+        &form,
+        Framing::Chunked,
         b"grant_type=authorization_code&client_id=nobody".to_vec(),
     );
     small.expect_error(401, "invalid_client");
