@@ -153,6 +153,7 @@ conformance!(
     a_users_listing_pages_within_and_across_clients,
     a_grant_kept_alive_by_refreshes_stays_listed_and_revocable,
     revoking_a_user_ends_their_grants_and_consents,
+    revoking_all_ends_what_came_before_even_in_the_same_second_and_nothing_after,
     sign_in_attempts_are_counted_up_to_the_limit,
     lifetimes_end_codes_and_refresh_tokens,
 );
@@ -265,7 +266,7 @@ fn withdrawing_consent_refuses_a_code_issued_before(s: &impl State, f: &Fixture)
         .unwrap()
         .unwrap();
     f.tick();
-    block_on(s.revoke_user("fay", Some("app"))).unwrap();
+    block_on(s.revoke_user("fay", Some("app"), f.now())).unwrap();
     f.tick();
     let after = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
     assert_eq!(refused(after), Refusal::ConsentWithdrawn);
@@ -276,7 +277,7 @@ fn approving_again_does_not_revive_a_code_issued_before_a_withdrawal(s: &impl St
         .unwrap()
         .unwrap();
     f.tick();
-    block_on(s.revoke_user("fin", Some("app"))).unwrap();
+    block_on(s.revoke_user("fin", Some("app"), f.now())).unwrap();
     f.tick();
     block_on(s.issue_code(new_code(f, "fin", "app", &["read"]), approved(f)))
         .unwrap()
@@ -457,7 +458,7 @@ fn a_grant_kept_alive_by_refreshes_stays_listed_and_revocable(s: &impl State, f:
             .refresh_token;
     }
     assert_eq!(all_user_grants(s, f, "lou", 10).len(), 1);
-    assert_eq!(block_on(s.revoke_user("lou", None)).unwrap(), 1);
+    assert_eq!(block_on(s.revoke_user("lou", None, f.now())).unwrap(), 1);
     let after = block_on(s.rotate_refresh(rotation(f, &token, "app", 0)));
     assert_eq!(refused(after), Refusal::InvalidRefreshToken);
 }
@@ -466,7 +467,7 @@ fn revoking_a_user_ends_their_grants_and_consents(s: &impl State, f: &Fixture) {
     let a = grant(s, f, "ned", "app");
     let b = grant(s, f, "ned", "other");
     let bystander = grant(s, f, "ola", "app");
-    assert_eq!(block_on(s.revoke_user("ned", None)).unwrap(), 2);
+    assert_eq!(block_on(s.revoke_user("ned", None, f.now())).unwrap(), 2);
     for g in [&a, &b] {
         assert!(block_on(s.get_grant(&g.grant.grant_id, f.now()))
             .unwrap()
@@ -480,6 +481,54 @@ fn revoking_a_user_ends_their_grants_and_consents(s: &impl State, f: &Fixture) {
         CodeConsent::Remembered,
     ));
     assert_eq!(remembered.unwrap(), None, "consent withdrawn too");
+}
+
+fn revoking_all_ends_what_came_before_even_in_the_same_second_and_nothing_after(
+    s: &impl State,
+    f: &Fixture,
+) {
+    let old = grant(s, f, "uma", "app");
+    let pending = block_on(s.issue_code(new_code(f, "uma", "other", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    // A grant created in the very second of the revocation, before it, goes with it.
+    let same_second = block_on(s.issue_code(new_code(f, "uma", "third", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    let same_second = block_on(s.exchange_code(exchange(f, &same_second, "third", VERIFIER)));
+    let same_second = same_second.unwrap();
+    block_on(s.revoke_user("uma", None, f.now())).unwrap();
+    // Still the same second: approving again and redeeming work (KV stamps them after the
+    // revocation they read).
+    let code = block_on(s.issue_code(new_code(f, "uma", "app", &["read"]), approved(f)))
+        .unwrap()
+        .expect("a new approval after the revocation issues a code");
+    let fresh = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).unwrap();
+    let next = block_on(s.rotate_refresh(rotation(f, &fresh.refresh_token, "app", 0)));
+    assert!(next.is_ok(), "{next:?}");
+    for dead in [&old, &same_second] {
+        let r =
+            block_on(s.rotate_refresh(rotation(f, &dead.refresh_token, &dead.grant.client_id, 0)));
+        assert_eq!(refused(r), Refusal::InvalidRefreshToken);
+        assert!(block_on(s.find_refresh(&dead.refresh_token, f.now()))
+            .unwrap()
+            .is_none());
+        assert!(block_on(s.get_grant(&dead.grant.grant_id, f.now()))
+            .unwrap()
+            .is_none());
+    }
+    let r = block_on(s.exchange_code(exchange(f, &pending, "other", VERIFIER)));
+    assert_eq!(refused(r), Refusal::ConsentWithdrawn);
+    let remembered = new_code(f, "uma", "other", &["read"]);
+    let remembered = block_on(s.issue_code(remembered, CodeConsent::Remembered));
+    assert_eq!(remembered.unwrap(), None, "the consent page is shown again");
+    let listed: Vec<String> = all_user_grants(s, f, "uma", 100);
+    assert_eq!(listed, vec![fresh.grant.grant_id.clone()]);
+    // A later revoke-all ends what followed the first, even one second later.
+    f.tick();
+    block_on(s.revoke_user("uma", None, f.now())).unwrap();
+    let r = block_on(s.rotate_refresh(rotation(f, &next.unwrap().refresh_token, "app", 0)));
+    assert_eq!(refused(r), Refusal::InvalidRefreshToken);
 }
 
 fn sign_in_attempts_are_counted_up_to_the_limit(s: &impl State, f: &Fixture) {

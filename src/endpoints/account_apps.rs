@@ -109,7 +109,7 @@ pub async fn revoke<S: Store, C: Crypto>(
     // An id no client can have names no grant: nothing to revoke (as RFC 7009 §2.2 answers).
     if identifiers::is_client_id(client_id) {
         ctx.state()
-            .revoke_user(&session.sub, Some(client_id))
+            .revoke_user(&session.sub, Some(client_id), ctx.now)
             .await?;
     }
     Ok(Response::redirect(303, PATH).no_store())

@@ -54,7 +54,7 @@ pub async fn post<S: Store, C: Crypto>(
             "The form did not come from this session.",
         ));
     }
-    sessions::delete(ctx.store, &hash, &session.sub).await?;
+    sessions::delete(ctx.store, &hash, &session).await?;
     let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
     // Ended before the optional revocation: should that fail, the user is signed out anyway.
     revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
@@ -84,10 +84,11 @@ async fn revoke_requested<S: Store, C: Crypto>(
 ) -> Result<usize, OAuthError> {
     match revoke {
         None => Ok(0),
-        Some("all") => Ok(ctx.state().revoke_user(sub, None).await?),
-        Some(client_id) if identifiers::is_client_id(client_id) => {
-            Ok(ctx.state().revoke_user(sub, Some(client_id)).await?)
-        }
+        Some("all") => Ok(ctx.state().revoke_user(sub, None, ctx.now).await?),
+        Some(client_id) if identifiers::is_client_id(client_id) => Ok(ctx
+            .state()
+            .revoke_user(sub, Some(client_id), ctx.now)
+            .await?),
         // No client can have this id, so the user has no grant of it to revoke.
         Some(_) => Ok(0),
     }

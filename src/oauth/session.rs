@@ -103,7 +103,7 @@ pub async fn start<S: Store, C: Crypto>(
         created_at: ctx.now,
         expires_at: ctx.now + ctx.config.session_ttl,
     };
-    sessions::put(
+    sessions::start(
         ctx.store,
         &opaque::hash(&id),
         &session,
@@ -125,7 +125,7 @@ pub async fn end_current<S: Store, C: Crypto>(
     req: &Request,
 ) -> Result<(), OAuthError> {
     if let Some((hash, old)) = current(ctx, req).await? {
-        sessions::delete(ctx.store, &hash, &old.sub).await?;
+        sessions::delete(ctx.store, &hash, &old).await?;
     }
     Ok(())
 }

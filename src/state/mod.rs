@@ -249,7 +249,10 @@ pub trait State {
 
     /// Revokes every grant `sub` gave `client_id` (all clients when `None`) and withdraws the
     /// matching remembered consent, in one step: a code issued before it is refused after.
-    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize>;
+    /// Bounded per request at any data size. The count is of the grants revoked; on KV, for
+    /// all clients, of those reached by its bounded tidying (every grant is revoked).
+    async fn revoke_user(&self, sub: &str, client_id: Option<&str>, now: u64)
+        -> StateResult<usize>;
 
     /// A user's live grants, a page at a time: oldest first (on KV: client by client, each
     /// client's oldest first).
@@ -317,8 +320,8 @@ impl<S: crate::store::Store> State for Backend<'_, S> {
     async fn revoke_grant(&self, grant_id: &str) -> StateResult<bool> {
         with_backend!(self, s => s.revoke_grant(grant_id).await)
     }
-    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize> {
-        with_backend!(self, s => s.revoke_user(sub, client_id).await)
+    async fn revoke_user(&self, sub: &str, client: Option<&str>, now: u64) -> StateResult<usize> {
+        with_backend!(self, s => s.revoke_user(sub, client, now).await)
     }
     async fn list_user_grants(
         &self,

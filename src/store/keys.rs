@@ -75,10 +75,26 @@ pub fn session(session_hash: &str) -> String {
     format!("session:{}", bounded(session_hash))
 }
 
-/// `user_session:{b64(sub)}:{hash(session id)}` → "", TTL `SESSION_TTL`: to end all of a
-/// user's sessions at platform logout.
-pub fn user_session(sub: &str, session_hash: &str) -> String {
-    format!("user_session:{}:{}", sub_part(sub), bounded(session_hash))
+/// `user_session:{b64(sub)}:{created_at, 10 digits}.{hash(session id)}` → "", TTL
+/// `SESSION_TTL`: a user's sessions, oldest first, to cap them at sign-in and end them all
+/// at platform logout (`state::sessions`).
+pub fn user_session(sub: &str, created_at: u64, session_hash: &str) -> String {
+    format!(
+        "{}{created_at:010}.{}",
+        user_sessions_prefix(sub),
+        bounded(session_hash)
+    )
+}
+
+/// Prefix of a user's `user_session:` keys.
+pub fn user_sessions_prefix(sub: &str) -> String {
+    format!("user_session:{}:", sub_part(sub))
+}
+
+/// `user_revoked:{b64(sub)}` → unix second, TTL 366 days (KV backend): the user's last
+/// revoke-all. Grants created, codes issued and consents given at or before it are dead.
+pub fn user_revoked(sub: &str) -> String {
+    format!("user_revoked:{}", sub_part(sub))
 }
 
 /// `authreq:{request id}` → `PendingAuthorization`, TTL 600 s.
@@ -174,8 +190,8 @@ mod tests {
 
     #[test]
     fn a_colon_in_a_sub_cannot_make_one_users_prefix_cover_anothers_keys() {
-        let alice_prefix = user_session("alice", "");
-        assert!(!user_session("alice:x", "h").starts_with(&alice_prefix));
+        let alice_prefix = user_sessions_prefix("alice");
+        assert!(!user_session("alice:x", 1, "h").starts_with(&alice_prefix));
         assert!(!user_client("alice:x", "c").starts_with(&user_clients_prefix("alice")));
         assert_ne!(consent("a:b", "c"), consent("a", "b:c"));
     }
@@ -191,7 +207,8 @@ mod tests {
                 user(part),
                 user_email(part),
                 session(part),
-                user_session(part, part),
+                user_session(part, u64::MAX, part),
+                user_revoked(part),
                 pending_authorization(part),
                 code(part),
                 grant(part),
@@ -214,8 +231,8 @@ mod tests {
         assert_eq!(client("abc"), "client:abc");
         assert_eq!(user_client("ab", "c"), "user_client:YWI:c");
         let (a, b) = ("\u{e9}".repeat(255), format!("{}e", "\u{e9}".repeat(254)));
-        assert_ne!(user_session(&a, "h"), user_session(&b, "h"));
+        assert_ne!(user_session(&a, 1, "h"), user_session(&b, 1, "h"));
         // A hashed sub's prefix cannot cover another user's keys either.
-        assert!(!user_session(&b, "h").starts_with(&user_session(&a, "")));
+        assert!(!user_session(&b, 1, "h").starts_with(&user_sessions_prefix(&a)));
     }
 }

@@ -71,7 +71,7 @@ pub async fn item<S: Store, C: Crypto>(
         Method::Delete => {
             // A deleted account keeps nothing alive: its sessions end and its grants are revoked.
             crate::state::sessions::delete_all_for(ctx.store, &user.sub).await?;
-            crate::state::State::revoke_user(&ctx.state(), &user.sub, None).await?;
+            crate::state::State::revoke_user(&ctx.state(), &user.sub, None, ctx.now).await?;
             users::delete(ctx.store, &user).await?;
             Ok(Response::new(204))
         }

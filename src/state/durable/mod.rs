@@ -191,7 +191,12 @@ impl<S: Store> State for DurableState<'_, S> {
         }
     }
 
-    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize> {
+    async fn revoke_user(
+        &self,
+        sub: &str,
+        client_id: Option<&str>,
+        _now: u64,
+    ) -> StateResult<usize> {
         let op = Op::RevokeUser {
             client_id: client_id.map(str::to_string),
         };

@@ -1,5 +1,6 @@
 //! Codes on KV: issue (with consent), and redemption that creates the grant within the cap.
 
+use super::epoch;
 use super::grants::{self, new_grant};
 use super::records::KvCode;
 use crate::model::Consent;
@@ -17,9 +18,15 @@ pub async fn issue(
     consent: CodeConsent,
 ) -> StateResult<Option<String>> {
     let consent_key = keys::consent(&code.sub, &code.client_id);
-    let remembered = get_json::<Consent>(store, &consent_key).await?;
+    // A consent given before the user's last revoke-all does not count; what this request
+    // records is stamped after that revocation (it has read it).
+    let epoch = epoch::read(store, &code.sub).await?;
+    let now = epoch::stamp(epoch, code.now);
+    let remembered = get_json::<Consent>(store, &consent_key)
+        .await?
+        .filter(|c| c.granted_at > epoch);
     // `granted_at` is when this consent began; merging keeps it (see `exchange`).
-    let since = remembered.as_ref().map_or(code.now, |c| c.granted_at);
+    let since = remembered.as_ref().map_or(now, |c| c.granted_at);
     let consented = remembered.map(|c| c.scopes).unwrap_or_default();
     match consent {
         CodeConsent::Remembered => {
@@ -49,7 +56,7 @@ pub async fn issue(
     }
     let record = KvCode {
         grant_id: ids::kv_grant_id(&code.client_id, &code.sub, code.now, &code.id_nonce),
-        issued_at: code.now,
+        issued_at: now,
         sub: code.sub,
         client_id: code.client_id,
         redirect_uri: code.redirect_uri,
@@ -90,15 +97,21 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
     }
     let consent = get_json::<Consent>(store, &keys::consent(&code.sub, &code.client_id)).await?;
     // Withdrawn since the code was issued: a consent that began after the code (approved
-    // again later) does not revive it.
-    let covered = consent
-        .is_some_and(|c| c.granted_at <= code.issued_at && rules::covers(&c.scopes, &code.scopes));
+    // again later) does not revive it, nor does one given before a revoke-all (the code,
+    // issued after its consent began, is then older than the revocation too).
+    let epoch = epoch::read(store, &code.sub).await?;
+    let covered = consent.is_some_and(|c| {
+        c.granted_at > epoch
+            && c.granted_at <= code.issued_at
+            && rules::covers(&c.scopes, &code.scopes)
+    });
     if !covered {
         return Err(Refusal::ConsentWithdrawn.into());
     }
     let scopes = rules::still_allowed(&code.scopes, &x.allowed_scopes)?;
     make_room(store, &code.sub, &code.client_id).await?;
-    let (grant, refresh_token) = new_grant(&code, scopes.clone(), &x);
+    let created_at = epoch::stamp(epoch, x.now);
+    let (grant, refresh_token) = new_grant(&code, scopes.clone(), &x, created_at);
     grants::put(store, &grant, x.refresh_ttl, x.now).await?;
     Ok(IssuedGrant {
         grant: grant.view(),

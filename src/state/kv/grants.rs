@@ -6,20 +6,26 @@
 //! without an index key per grant. A user's clients are `user_client:` keys, written about
 //! once per grant lifetime (`ensure_listed`).
 
+use super::epoch;
 use super::records::{KvCode, KvGrant};
 use crate::state::{ids, CodeExchange, GrantView, Page, StateResult};
 use crate::store::{get_json, keys, list_all, put_json, ttl_until, Store};
 use crate::token::opaque;
 
-/// The grant a redeemed code creates, with its first refresh token.
-pub fn new_grant(code: &KvCode, scopes: Vec<String>, x: &CodeExchange) -> (KvGrant, String) {
+/// The grant a redeemed code creates at `created_at`, with its first refresh token.
+pub fn new_grant(
+    code: &KvCode,
+    scopes: Vec<String>,
+    x: &CodeExchange,
+    created_at: u64,
+) -> (KvGrant, String) {
     let token = ids::refresh_token(&code.grant_id, 0, &x.refresh_secret);
     let grant = KvGrant {
         grant_id: code.grant_id.clone(),
         client_id: code.client_id.clone(),
         sub: code.sub.clone(),
         scopes,
-        created_at: x.now,
+        created_at,
         expires_at: x.now + x.refresh_ttl,
         refresh_hash: opaque::hash(&x.refresh_secret),
         chain_key: x.chain_key.clone(),
@@ -35,12 +41,16 @@ pub async fn read(store: &impl Store, grant_id: &str) -> StateResult<Option<KvGr
     Ok(get_json(store, &keys::grant(grant_id)).await?)
 }
 
-/// The grant if it is live: present, unexpired, and not marked revoked.
+/// The grant if it is live: present, unexpired, not marked revoked, and created after its
+/// user's last revoke-all (`epoch`).
 pub async fn live(store: &impl Store, grant_id: &str, now: u64) -> StateResult<Option<KvGrant>> {
     let Some(grant) = read(store, grant_id).await?.filter(|g| g.expires_at > now) else {
         return Ok(None);
     };
     if store.get(&keys::grant_revoked(grant_id)).await?.is_some() {
+        return Ok(None);
+    }
+    if grant.created_at <= epoch::read(store, &grant.sub).await? {
         return Ok(None);
     }
     Ok(Some(grant))
@@ -123,11 +133,21 @@ fn grant_id_of(key: &str) -> &str {
     key.strip_prefix("grant:").unwrap_or("")
 }
 
+/// How many of the user's clients a revoke-all also tidies (marks their grants revoked, so
+/// they leave listings and count): at most ~10 grants each, ~31 operations per client.
+const TIDIED_CLIENTS: usize = 10;
+
 /// Revokes `sub`'s grants (to one client or all) and forgets the matching consents.
+///
+/// One client: its consent, then each of its grants (bounded by the cap). All clients: one
+/// write, the user's epoch (`epoch`), which kills every grant, code and consent made so far
+/// however many clients the user has; then, bounded, the grants of the first
+/// [`TIDIED_CLIENTS`] clients are marked revoked too (the count is of those).
 pub async fn revoke_user(
     store: &impl Store,
     sub: &str,
     client_id: Option<&str>,
+    now: u64,
 ) -> StateResult<usize> {
     // Consent first: a code issued before this cannot create a grant after it.
     let clients = match client_id {
@@ -136,12 +156,11 @@ pub async fn revoke_user(
             vec![c.to_string()]
         }
         None => {
-            for key in list_all(store, &keys::consent(sub, "")).await? {
-                store.delete(&key).await?;
-            }
+            epoch::advance(store, sub, now).await?;
             let prefix = keys::user_clients_prefix(sub);
-            let listed = list_all(store, &prefix).await?;
+            let listed = store.list(&prefix, None, TIDIED_CLIENTS).await?;
             listed
+                .keys
                 .iter()
                 .map(|k| k[prefix.len()..].to_string())
                 .collect()

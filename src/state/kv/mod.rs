@@ -4,6 +4,8 @@
 //! is in docs/consistency.md; what this implementation does to narrow it:
 //! - revocation writes a `grant_revoked:` marker that nothing removes, and every use checks
 //!   it, so a refresh racing a revocation cannot bring the grant back;
+//! - revoke-all is one write, the user's epoch (`epoch`): every use reads it, so it is
+//!   bounded per request whatever the user has (one more read on each step of a flow);
 //! - no key is written twice by one flow: redemption does not rewrite the code (the grant's
 //!   own key says it was used), a refresh writes a new `refresh_gen:` key (and rewrites
 //!   `grant:` only to extend it, once per half lifetime);
@@ -15,6 +17,7 @@
 //! operations: the code, the cap's list, the grant, the next refresh generation.
 
 mod codes;
+mod epoch;
 mod grants;
 pub mod records;
 mod refresh;
@@ -66,8 +69,8 @@ impl<S: Store> State for KvState<'_, S> {
         grants::revoke_by_id(self.store, grant_id).await
     }
 
-    async fn revoke_user(&self, sub: &str, client_id: Option<&str>) -> StateResult<usize> {
-        grants::revoke_user(self.store, sub, client_id).await
+    async fn revoke_user(&self, sub: &str, client: Option<&str>, now: u64) -> StateResult<usize> {
+        grants::revoke_user(self.store, sub, client, now).await
     }
 
     async fn list_user_grants(
