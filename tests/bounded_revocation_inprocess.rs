@@ -204,3 +204,66 @@ fn a_platform_logout_revoking_all_of_150_apps_and_1200_sign_ins_fits_one_request
     assert!(body["grants_revoked"].as_u64().unwrap() > 0, "{body}");
     assert_all_dead(&h, &held);
 }
+
+/// `/account/apps` lists a page per request (one listing call), with a "More apps" link to
+/// the next: 120 connected apps take more than one page, each page a request of its own
+/// within the operation limit, and following the links shows every app exactly once.
+#[test]
+fn connected_apps_come_a_page_per_request() {
+    const SHOWN: usize = 120;
+    let h = Harness::new();
+    let sub = "many-apps-user";
+    let mut n = 0;
+    for app in 0..SHOWN {
+        let r = h.admin(
+            Method::Post,
+            "/api/admin/clients",
+            Some(&json!({
+                "client_name": format!("Connected App {app:03}"),
+                "redirect_uris": [REDIRECT],
+                "scope": "profile:read",
+            })),
+        );
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let client = json(&r)["client_id"].as_str().unwrap().to_string();
+        let consent = CodeConsent::Approved {
+            request_id: unique(&mut n, "req"),
+            ttl: 30 * DAY,
+        };
+        let code = new_code(&h, &mut n, sub, &client);
+        let code = block_on(request(&h).state().issue_code(code, consent));
+        let x = exchange(&h, &mut n, &code.unwrap().expect("approved"), &client);
+        block_on(request(&h).state().exchange_code(x)).unwrap();
+    }
+    let cookie = block_on(session::start(&request(&h), sub, None, None)).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let mut seen: Vec<String> = Vec::new();
+    let mut path = "/account/apps".to_string();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        assert!(pages <= SHOWN, "the More links do not end");
+        let r = h.call(Request::new(Method::Get, &path).with_header("cookie", &cookie));
+        let body = String::from_utf8_lossy(&r.body).to_string();
+        assert_eq!(r.status, 200, "{body}");
+        for part in body.split("Connected App ").skip(1) {
+            seen.push(part[..3].to_string());
+        }
+        match body.split("<a href=\"/account/apps?").nth(1) {
+            Some(rest) => {
+                let query = rest.split('"').next().unwrap().replace("&amp;", "&");
+                path = format!("/account/apps?{query}");
+            }
+            None => break,
+        }
+    }
+    assert!(
+        pages > 1,
+        "{SHOWN} apps fit one page: nothing was paginated"
+    );
+    let mut distinct = seen.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), SHOWN, "apps missing: saw {seen:?}");
+    assert_eq!(seen.len(), SHOWN, "an app shown twice");
+}

@@ -1,6 +1,9 @@
 //! `GET /account/apps`: the signed-in user's connected apps; `POST /account/apps/revoke`:
 //! revoke one (CSRF-protected). Revoking ends every grant the user gave that client and
 //! forgets the remembered consent, so the app must ask again.
+//!
+//! The list comes a page at a time (`?cursor=` from the "More apps" link): one listing call
+//! per request, so the page costs the same however many apps the user connected.
 
 use super::{authorize, pages};
 use crate::app::Ctx;
@@ -10,7 +13,7 @@ use crate::http::{Request, Response};
 use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::oauth::session;
-use crate::state::{GrantView, State, MAX_PAGE};
+use crate::state::{State, MAX_PAGE};
 use crate::store::{clients, Store};
 use crate::ui::apps::{self, ConnectedApp};
 
@@ -23,7 +26,17 @@ pub async fn get<S: Store, C: Crypto>(
     let Some((_, session)) = session::current(ctx, req).await? else {
         return authorize::login(ctx, PATH, None);
     };
-    let user_grants = all_grants(ctx, &session.sub).await?;
+    let cursor = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "cursor")
+        .map(|(_, v)| v)
+        .filter(|c| c.len() <= MAX_CURSOR_LEN);
+    let page = ctx
+        .state()
+        .list_user_grants(&session.sub, cursor.as_deref(), MAX_PAGE, ctx.now)
+        .await?;
+    let user_grants = page.items;
     // One row per client: the union of what was granted, since the first grant.
     let mut rows: Vec<(crate::model::Client, Vec<String>, u64)> = Vec::new();
     for grant in user_grants {
@@ -73,7 +86,12 @@ pub async fn get<S: Store, C: Crypto>(
         .collect();
     Ok(pages::html(
         200,
-        apps::render(session.label(), &list, &session.csrf_token),
+        apps::render(
+            session.label(),
+            &list,
+            &session.csrf_token,
+            page.cursor.as_deref(),
+        ),
     ))
 }
 
@@ -115,23 +133,5 @@ pub async fn revoke<S: Store, C: Crypto>(
     Ok(Response::redirect(303, PATH).no_store())
 }
 
-/// A user's grants, page by page: at most 10 per client, so a handful of pages.
-async fn all_grants<S: Store, C: Crypto>(
-    ctx: &Ctx<'_, S, C>,
-    sub: &str,
-) -> Result<Vec<GrantView>, OAuthError> {
-    let state = ctx.state();
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..20 {
-        let page = state
-            .list_user_grants(sub, cursor.as_deref(), MAX_PAGE, ctx.now)
-            .await?;
-        all.extend(page.items);
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok(all)
-}
+/// Longer than any cursor a listing hands out; a longer one is ignored (first page).
+const MAX_CURSOR_LEN: usize = 1000;

@@ -12,12 +12,18 @@ pub struct ConnectedApp<'a> {
     pub since: String,
 }
 
-pub fn render(user_label: &str, apps: &[ConnectedApp], csrf_token: &str) -> String {
+/// `more`: the cursor of the next page, when there is one.
+pub fn render(
+    user_label: &str,
+    apps: &[ConnectedApp],
+    csrf_token: &str,
+    more: Option<&str>,
+) -> String {
     let mut body = format!(
         "<h1>Connected apps</h1>\n<p class=\"muted\">Signed in as {}</p>\n",
         escape(user_label)
     );
-    if apps.is_empty() {
+    if apps.is_empty() && more.is_none() {
         body.push_str("<p>You have not authorized any apps.</p>\n");
     }
     for app in apps {
@@ -50,6 +56,15 @@ pub fn render(user_label: &str, apps: &[ConnectedApp], csrf_token: &str) -> Stri
             since = escape(&app.since),
             csrf = hidden_input("csrf_token", csrf_token),
             client = hidden_input("client_id", app.client_id),
+        ));
+    }
+    if let Some(cursor) = more {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("cursor", cursor)
+            .finish();
+        body.push_str(&format!(
+            "<p><a href=\"/account/apps?{}\">More apps</a></p>\n",
+            escape(&query)
         ));
     }
     body.push_str(&format!(
