@@ -119,10 +119,22 @@ mod tests {
             scopes: vec![("images:read", "View your images")],
             since: "2026-11-23".into(),
         }];
-        let html = render("ada@example.com", &apps, "tok");
+        let html = render("ada@example.com", &apps, "tok", None);
+        assert!(!html.contains("More apps"));
         assert!(html.contains("&lt;b&gt;Evil&lt;/b&gt;"));
         assert!(!html.contains("javascript:"));
         assert!(html.contains(r#"name="client_id" value="c1""#));
         assert!(html.contains(r#"name="csrf_token" value="tok""#));
+    }
+
+    #[test]
+    fn the_next_page_link_carries_the_cursor_encoded() {
+        let html = render("ada", &[], "tok", Some("3.0.a b&\"<"));
+        assert!(
+            html.contains(r#"<a href="/account/apps?cursor=3.0.a+b%26%22%3C">More apps</a>"#),
+            "{html}"
+        );
+        // An empty page that has a next one is not "no apps".
+        assert!(!html.contains("You have not authorized any apps"));
     }
 }
