@@ -1,7 +1,7 @@
 //! `Store` on Workers KV.
 
 use super::meter::{bump, Meter};
-use crate::store::{ListPage, Store, StoreError};
+use crate::store::{cache, ListPage, Store, StoreError};
 
 pub struct KvStore<'a> {
     kv: worker::kv::KvStore,
@@ -21,15 +21,28 @@ fn kv_error(op: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
 
 impl Store for KvStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let cached = cache::caches(key);
+        let (now, epoch) = (worker::Date::now().as_millis() as f64, cache::epoch());
+        if cached {
+            if let Some(value) = cache::get(key, now) {
+                return Ok(Some(value));
+            }
+        }
         bump(&self.meter.kv_reads);
-        self.kv
+        let value = self
+            .kv
             .get(key)
             .text()
             .await
-            .map_err(|e| kv_error("get", key, e))
+            .map_err(|e| kv_error("get", key, e))?;
+        if let (true, Some(value)) = (cached, &value) {
+            cache::put(key, value, now, epoch);
+        }
+        Ok(value)
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        cache::forget(key);
         bump(&self.meter.kv_writes);
         let mut put = self
             .kv
@@ -38,15 +51,21 @@ impl Store for KvStore<'_> {
         if let Some(ttl) = ttl {
             put = put.expiration_ttl(ttl);
         }
-        put.execute().await.map_err(|e| kv_error("put", key, e))
+        let done = put.execute().await.map_err(|e| kv_error("put", key, e));
+        cache::forget(key);
+        done
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        cache::forget(key);
         bump(&self.meter.kv_writes);
-        self.kv
+        let done = self
+            .kv
             .delete(key)
             .await
-            .map_err(|e| kv_error("delete", key, e))
+            .map_err(|e| kv_error("delete", key, e));
+        cache::forget(key);
+        done
     }
 
     async fn list(
