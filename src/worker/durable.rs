@@ -8,8 +8,8 @@ use crate::state::durable::{LocalBoxFuture, Objects};
 use crate::state::StateError;
 use crate::worker::meter::{bump, Meter};
 use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
-    Result, SqlStorage, SqlStorageValue, State,
+    durable_object, web_sys, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,
+    Response, Result, SqlStorage, SqlStorageValue, State,
 };
 
 pub const BINDING: &str = "USER_STATE";
@@ -124,8 +124,18 @@ impl Objects for WorkerObjects<'_> {
             init.with_method(Method::Post).with_body(Some(body.into()));
             let req =
                 Request::new_with_init("https://user-state/call", &init).map_err(unavailable)?;
-            let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
-            let text = resp.text().await.map_err(unavailable)?;
+            let resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
+            // Read by the runtime in one go: `worker::Response::text` streams it chunk by
+            // chunk through the wasm boundary, several times the CPU for these small bodies.
+            let resp: web_sys::Response = resp.into();
+            let lost = |e: wasm_bindgen::JsValue| {
+                StateError::Unavailable(format!("object answer: {:?}", e.as_string()))
+            };
+            let text = wasm_bindgen_futures::JsFuture::from(resp.text().map_err(lost)?)
+                .await
+                .map_err(lost)?
+                .as_string()
+                .unwrap_or_default();
             serde_json::from_str::<Answer>(&text)
                 .map_err(|e| StateError::Unavailable(format!("object answer: {e}")))?
         })
