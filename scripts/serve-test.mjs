@@ -1,12 +1,14 @@
 // Serves the built Worker (build/) in workerd through Miniflare, for the end-to-end tests and
 // the benchmark. Fresh in-memory KV and freshly generated secrets each run.
 //   node scripts/serve-test.mjs [--port N] [--alg ES256|RS256|EdDSA] [--var NAME=VALUE ...]
-//                               [--gallery [--gallery-var NAME=VALUE ...]]
+//                               [--gallery [--gallery-var NAME=VALUE ...]] [--inspector-port N]
 // --gallery also serves examples/gallery-api (built into its build/) in the same workerd, on
 // its own port: it shares the provider's OAUTH_KV namespace (the revocation list) and fetches
 // the JWKS through a service binding to the provider.
 // Prints one JSON line when ready: {url, adminToken, assertionSecret, signingKeys,
 // privateSigningKey (the active key, for tests that mint their own tokens), galleryUrl}.
+// --inspector-port opens the V8 inspector of the Workers on 127.0.0.1:N (DevTools protocol;
+// scripts/profile-flow.mjs takes CPU profiles through it).
 // Exits when its standard input closes, so it dies with the test process that started it.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { existsSync } from "node:fs";
@@ -36,6 +38,8 @@ const extraVars = varsOf("--var");
 const gallery = args.includes("--gallery");
 const galleryVars = varsOf("--gallery-var");
 const galleryBuild = join(root, "examples/gallery-api/build");
+const inspectorPort = Number(opt("--inspector-port", "0"));
+const inspect = inspectorPort ? { unsafeInspectorProxy: true } : {};
 
 if (!existsSync(join(root, "build/index.js"))) {
   console.error("build/index.js is missing: run `sh scripts/build.sh` (make build) first");
@@ -66,6 +70,7 @@ function galleryWorker(issuer, gp) {
     serviceBindings: { OAUTH: "edge-oauth" },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: gp }],
     bindings: { ISSUER: issuer, RESOURCE: `http://127.0.0.1:${gp}`, ...galleryVars },
+    ...inspect,
   };
 }
 
@@ -88,6 +93,7 @@ async function start(p, gp) {
       LOGIN_ASSERTION_SECRET: assertionSecret,
       ...extraVars,
     },
+    ...inspect,
   };
   const issuer = `http://127.0.0.1:${p}`;
   // Miniflare 5 takes a new option shape; it converts the documented v4 shape for us.
@@ -95,6 +101,7 @@ async function start(p, gp) {
     host: "127.0.0.1",
     port: p,
     cf: false,
+    ...(inspectorPort ? { inspectorPort } : {}),
     workers: gallery ? [provider, galleryWorker(issuer, gp)] : [provider],
   }));
   await mf.ready;

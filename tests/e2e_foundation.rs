@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::http::{get, post_json, send, Framing};
+use common::http::{get, post_form, post_json, send, Framing};
 use common::worker::shared;
 use serde_json::{json, Value};
 
@@ -115,6 +115,40 @@ fn admin_client_lifecycle_create_get_list_update_rotate_delete() {
 
     assert_eq!(admin("DELETE", &path, None).status, 204);
     admin("GET", &path, None).expect_error(404, "not_found");
+}
+
+/// The Worker keeps client records in isolate memory for a few seconds (docs/consistency.md):
+/// a rotation or deletion must still apply at once to the isolate that made it (workerd runs
+/// one isolate here), even right after the old record was read.
+#[test]
+fn client_secret_rotation_and_deletion_apply_at_once() {
+    let w = shared();
+    let client = common::e2e::register(w, "client_secret_post");
+    let id = client["client_id"].as_str().unwrap().to_string();
+    let introspect = |secret: &str| {
+        post_form(
+            &w.url("/api/oauth/introspect"),
+            &[],
+            &[
+                ("client_id", &id),
+                ("client_secret", secret),
+                ("token", "x"),
+            ],
+        )
+    };
+    let secret1 = client["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(introspect(&secret1).status, 200);
+    let path = format!("/api/admin/clients/{id}");
+    let rotated = admin("POST", &format!("{path}/secret"), None);
+    assert_eq!(rotated.status, 200);
+    let secret2 = rotated.json()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    introspect(&secret1).expect_error(401, "invalid_client");
+    assert_eq!(introspect(&secret2).status, 200);
+    assert_eq!(admin("DELETE", &path, None).status, 204);
+    introspect(&secret2).expect_error(401, "invalid_client");
 }
 
 #[test]

@@ -587,7 +587,71 @@ fn a_flow_costs_one_object_call_per_state_change_on_the_durable_backend() {
     block_on(s.rotate_refresh(rotation(&f, &issued.refresh_token, "app", 0))).unwrap();
     assert_eq!(f.objects.calls() - before, 3, "issue, exchange, rotate");
     let (_, writes, _) = f.store.op_counts();
-    assert_eq!(writes, 1, "one KV write: the client's grant index entry");
+    assert_eq!(
+        writes, 1,
+        "one KV write: the client's listing entry for this user"
+    );
+    // A returning user's flow (a live grant of the client already) writes nothing to KV.
+    let again = grant(&s, &f, "sam", "app");
+    block_on(s.rotate_refresh(rotation(&f, &again.refresh_token, "app", 0))).unwrap();
+    assert_eq!(f.store.op_counts().1, 1, "no KV write for a returning user");
+}
+
+#[test]
+fn the_durable_listing_by_client_follows_grants_as_users_come_and_go() {
+    use edge_oauth::store::Store;
+    let f = Fixture::new();
+    let s = durable(&f);
+    let listed = |client: &str| {
+        let mut ids: Vec<String> = block_on(s.list_client_grants(client, None, 100, f.now()))
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|g| g.grant_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let a1 = grant(&s, &f, "uma", "app").grant.grant_id;
+    let a2 = grant(&s, &f, "uma", "app").grant.grant_id;
+    let b1 = grant(&s, &f, "vic", "app").grant.grant_id;
+    grant(&s, &f, "uma", "other");
+    let mut all = vec![a1, a2, b1.clone()];
+    all.sort();
+    assert_eq!(listed("app"), all);
+    // Uma's grants go: her entry is pruned by the next listing, and comes back with a grant.
+    block_on(s.revoke_user("uma", Some("app"), f.now())).unwrap();
+    assert_eq!(listed("app"), vec![b1.clone()]);
+    assert_eq!(listed("app"), vec![b1.clone()]);
+    let a3 = grant(&s, &f, "uma", "app").grant.grant_id;
+    let mut all = vec![a3.clone(), b1];
+    all.sort();
+    assert_eq!(listed("app"), all);
+    let entries = || {
+        let mut keys: Vec<String> = f.store.dump().into_iter().map(|(k, _)| k).collect();
+        keys.retain(|k| k.starts_with("client_grant:app:"));
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        entries().len(),
+        2,
+        "one entry per user, not per grant: {:?}",
+        entries()
+    );
+    // An entry of an older generation (its prune lost, say) lists nothing twice and goes.
+    let uma = a3.split('.').next().unwrap();
+    let stale = format!("client_grant:app:{uma}-1");
+    block_on(f.store.put(&stale, "", None)).unwrap();
+    f.tick();
+    assert_eq!(listed("app"), all);
+    assert!(!entries().contains(&stale));
+    // Pages of one user each (limit 1), then no more.
+    let first = block_on(s.list_client_grants("app", None, 1, f.now())).unwrap();
+    assert_eq!(first.items.len(), 1);
+    let rest = block_on(s.list_client_grants("app", first.cursor.as_deref(), 1, f.now())).unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_ne!(first.items[0].sub, rest.items[0].sub);
 }
 
 #[test]

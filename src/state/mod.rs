@@ -100,6 +100,10 @@ pub struct IssuedGrant {
     pub grant: GrantView,
     pub refresh_token: String,
     pub scopes: Vec<String>,
+    /// Durable backend, code exchange: the user had no other live grant of this client, so
+    /// the Worker writes the user's entry in the client's listing, of this generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<i64>,
 }
 
 /// A page of a listing; `cursor` is set when more follow.

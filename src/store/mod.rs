@@ -4,6 +4,7 @@
 //! `docs/storage.md` (prefix, value, TTL). `MemoryStore` behaves like KV (TTL expiry, TTLs
 //! under 60 s refused) so native tests catch what production would reject.
 
+pub mod cache;
 pub mod clients;
 pub mod keys;
 pub mod memory;

@@ -2,7 +2,7 @@
 
 use super::js;
 use super::meter::{bump, Meter};
-use crate::store::{ListPage, Store, StoreError};
+use crate::store::{cache, ListPage, Store, StoreError};
 use wasm_bindgen::JsValue;
 
 pub struct KvStore<'a> {
@@ -28,31 +28,48 @@ fn kv_error(op: &str, key: &str, e: String) -> StoreError {
 
 impl Store for KvStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let cached = cache::caches(key);
+        let (now, epoch) = (worker::Date::now().as_millis() as f64, cache::epoch());
+        if cached {
+            if let Some(value) = cache::get(key, now) {
+                return Ok(Some(value));
+            }
+        }
         bump(&self.meter.kv_reads);
         let value = js::call(&self.kv, "get", &[&key.into(), &"text".into()])
             .await
-            .map_err(|e| kv_error("get", key, e))?;
-        Ok(value.as_string())
+            .map_err(|e| kv_error("get", key, e))?
+            .as_string();
+        if let (true, Some(value)) = (cached, &value) {
+            cache::put(key, value, now, epoch);
+        }
+        Ok(value)
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
+        cache::forget(key);
         bump(&self.meter.kv_writes);
         let options = match ttl {
             Some(ttl) => js::object(&[("expirationTtl", JsValue::from_f64(ttl as f64))]),
             None => js::object(&[]),
         };
-        js::call(&self.kv, "put", &[&key.into(), &value.into(), &options])
+        let done = js::call(&self.kv, "put", &[&key.into(), &value.into(), &options])
             .await
             .map(drop)
-            .map_err(|e| kv_error("put", key, e))
+            .map_err(|e| kv_error("put", key, e));
+        cache::forget(key);
+        done
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        cache::forget(key);
         bump(&self.meter.kv_writes);
-        js::call(&self.kv, "delete", &[&key.into()])
+        let done = js::call(&self.kv, "delete", &[&key.into()])
             .await
             .map(drop)
-            .map_err(|e| kv_error("delete", key, e))
+            .map_err(|e| kv_error("delete", key, e));
+        cache::forget(key);
+        done
     }
 
     async fn list(

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::OAuthError;
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{console_error, event, Context, Env, Request, Response, Result};
+use worker::{console_error, event, web_sys, Context, Env, Response, Result};
 
 const KV_BINDING: &str = "OAUTH_KV";
 
@@ -33,7 +33,7 @@ fn config(env: &Env) -> std::result::Result<Rc<Config>, String> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
     let config = match config(&env) {
         Ok(config) => config,
         Err(message) => {

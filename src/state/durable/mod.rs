@@ -7,8 +7,9 @@
 //! tokens and grant ids start with the object's id, so they route back to it.
 //!
 //! KV keeps what every location reads: clients, sessions, the access-token revocation list,
-//! and `client_grant:` index entries (written once per grant, after the object answered) for
-//! the admin listing by client.
+//! and `client_grant:{client}:{object}` index entries for the admin listing by client: one
+//! per user and client, written when a code exchange gives the user their first live grant
+//! of that client (so a returning user's flow writes nothing to KV).
 
 pub mod object;
 pub mod ops;
@@ -19,12 +20,11 @@ pub mod wire;
 pub mod native;
 
 use self::ops::{Answer, Call, Op, Reply};
-use super::kv::records::ClientGrantEntry;
 use super::{
     throttle, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
-    Refusal, State, StateError, StateResult,
+    Refusal, State, StateError, StateResult, MAX_GRANTS_PER_CLIENT,
 };
-use crate::store::{keys, put_json, Store};
+use crate::store::{keys, Store};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -48,6 +48,11 @@ pub fn is_object_id(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A user's entry in a client's listing: `{object id}-{generation}`.
+fn listing_name(object: &str, generation: i64) -> String {
+    format!("{object}-{generation}")
 }
 
 fn user_object(sub: &str) -> String {
@@ -79,6 +84,31 @@ impl<S: Store> DurableState<'_, S> {
                 op,
             })
             .await
+    }
+
+    /// The live grants of `client_id` behind one listing entry (at most the cap); none
+    /// when the entry is not its user's current one.
+    async fn listed_grants(
+        &self,
+        object: &str,
+        client_id: &str,
+        generation: &str,
+        now: u64,
+    ) -> StateResult<Vec<GrantView>> {
+        let (Some(object), Ok(generation)) = (self.object_of(object), generation.parse()) else {
+            return Ok(vec![]);
+        };
+        let op = Op::ListGrants {
+            after: None,
+            limit: MAX_GRANTS_PER_CLIENT,
+            now,
+            client_id: Some(client_id.to_string()),
+            generation,
+        };
+        match self.ask(object, op).await? {
+            Reply::Grants(page) => Ok(page.items),
+            other => Err(unexpected(other)),
+        }
     }
 
     async fn ask_user(&self, sub: &str, op: Op) -> Answer {
@@ -119,19 +149,15 @@ impl<S: Store> State for DurableState<'_, S> {
             Reply::Issued(issued) => issued,
             other => return Err(unexpected(other)),
         };
-        // The one KV write of a flow: the client's listing. Written after the object decided
-        // and best effort: a failure loses only an admin listing entry, never the response
-        // (whose retry would be a replay). No TTL, since refreshes extend the grant; the
-        // listing prunes entries whose grant is gone.
-        let g = &issued.grant;
-        let entry = ClientGrantEntry {
-            sub: g.sub.clone(),
-            scopes: g.scopes.clone(),
-            created_at: g.created_at,
-            expires_at: g.expires_at,
-        };
-        let key = keys::client_grant(&g.client_id, &g.grant_id);
-        let _ = put_json(self.store, &key, &entry, None).await;
+        // The client's listing names this user while they have a live grant of it: a new
+        // entry when the first one appears, written after the object decided and best effort
+        // (a failure loses only an admin listing entry, never the response, whose retry would
+        // be a replay). No TTL; the listing prunes entries whose user has no grant left.
+        if let Some(generation) = issued.listing {
+            let key =
+                keys::client_grant(&issued.grant.client_id, &listing_name(&object, generation));
+            let _ = self.store.put(&key, "", None).await;
+        }
         Ok(issued)
     }
 
@@ -215,7 +241,16 @@ impl<S: Store> State for DurableState<'_, S> {
     ) -> StateResult<Page<GrantView>> {
         let after = cursor.and_then(|c| c.parse().ok());
         match self
-            .ask_user(sub, Op::ListGrants { after, limit, now })
+            .ask_user(
+                sub,
+                Op::ListGrants {
+                    after,
+                    limit,
+                    now,
+                    client_id: None,
+                    generation: 0,
+                },
+            )
             .await?
         {
             Reply::Grants(page) => Ok(page),
@@ -230,18 +265,29 @@ impl<S: Store> State for DurableState<'_, S> {
         limit: usize,
         now: u64,
     ) -> StateResult<Page<GrantView>> {
-        // Index entries outlive revocations; each is checked with its user's object, so a
-        // page costs at most `limit` calls.
+        // One entry per user with a live grant of the client (`{object}-{generation}`), whose
+        // object lists them: at most MAX_GRANTS_PER_CLIENT, so a page reads limit / that many
+        // entries (at least one) and holds at most max(limit, MAX_GRANTS_PER_CLIENT) grants,
+        // one object call per entry. An entry whose user has no grant left, or that a newer
+        // generation replaced, is pruned. Entries named by a grant id (`{object}.{seq}`, as
+        // written before) are one grant each.
         let prefix = keys::client_grant(client_id, "");
-        let page = self.store.list(&prefix, cursor, limit).await?;
+        let entries = (limit / MAX_GRANTS_PER_CLIENT).max(1);
+        let page = self.store.list(&prefix, cursor, entries).await?;
         let mut items = Vec::new();
         for key in &page.keys {
-            match self.get_grant(&key[prefix.len()..], now).await? {
-                Some(grant) => items.push(grant),
-                None => {
-                    let _ = self.store.delete(key).await; // revoked or expired: prune
+            let name = &key[prefix.len()..];
+            let grants = match name.split_once('-') {
+                Some((object, generation)) => {
+                    self.listed_grants(object, client_id, generation, now)
+                        .await?
                 }
+                None => self.get_grant(name, now).await?.into_iter().collect(),
+            };
+            if grants.is_empty() {
+                let _ = self.store.delete(key).await;
             }
+            items.extend(grants);
         }
         Ok(Page {
             items,

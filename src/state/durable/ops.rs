@@ -45,6 +45,12 @@ pub enum Op {
         after: Option<i64>,
         limit: usize,
         now: u64,
+        /// Only this client's grants, and only if the user's listing entry for it is of
+        /// `generation` (the admin listing by client).
+        #[serde(default)]
+        client_id: Option<String>,
+        #[serde(default)]
+        generation: i64,
     },
     CountAttempt {
         max: u32,

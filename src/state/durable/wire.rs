@@ -6,7 +6,7 @@
 
 use super::ops::{Call, Op, Reply};
 use crate::impl_from_json;
-use crate::json_codec::{field, object, FromJson};
+use crate::json_codec::{self, field, object, FromJson};
 use crate::state::{
     CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation, Refusal,
     StateError,
@@ -73,7 +73,8 @@ impl_from_json!(RefreshRotation {
 impl_from_json!(IssuedGrant {
     grant,
     refresh_token,
-    scopes
+    scopes,
+    listing,
 });
 
 impl<T: FromJson> FromJson for Page<T> {
@@ -136,6 +137,8 @@ impl FromJson for Op {
                 after: field(members()?, "after")?,
                 limit: field(members()?, "limit")?,
                 now: field(members()?, "now")?,
+                client_id: field(members()?, "client_id")?,
+                generation: json_codec::field_or_default(members()?, "generation")?,
             },
             "CountAttempt" => Op::CountAttempt {
                 max: field(members()?, "max")?,
@@ -283,6 +286,15 @@ mod tests {
                 after: Some(3),
                 limit: 50,
                 now: 9,
+                client_id: None,
+                generation: 0,
+            },
+            Op::ListGrants {
+                after: None,
+                limit: 10,
+                now: 9,
+                client_id: Some("c".into()),
+                generation: 4,
             },
             Op::CountAttempt {
                 max: 10,
@@ -311,6 +323,13 @@ mod tests {
                 grant: grant(),
                 refresh_token: "r".into(),
                 scopes: vec!["a".into()],
+                listing: None,
+            })),
+            Ok(Reply::Issued(IssuedGrant {
+                grant: grant(),
+                refresh_token: "r".into(),
+                scopes: vec![],
+                listing: Some(3),
             })),
             Ok(Reply::Grant(Some(grant()))),
             Ok(Reply::Grant(None)),

@@ -117,6 +117,7 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         grant: grant.view(),
         refresh_token,
         scopes,
+        listing: None,
     })
 }
 

@@ -81,6 +81,7 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
         grant: grant.view(),
         refresh_token: ids::refresh_token(&grant.grant_id, next, &secret),
         scopes,
+        listing: None,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Codes inside the user's object: issue (consent merged in the same step) and redemption
 //! (marked used, checked, grant created within the cap, all in one synchronous run).
 
-use super::grants::{cap_for_client, grant_id, insert_grant};
+use super::grants::{cap_for_client, grant_id, insert_grant, next_listing};
 use super::{exec, scopes_of, scopes_text};
 use crate::oauth::grants::rules;
 use crate::state::durable::sql::Sql;
@@ -88,6 +88,8 @@ pub fn issue(
     Ok(Some(text))
 }
 
+/// Redeems a code. When the user had no other live grant of this client, `listing` is the
+/// new generation of their entry in the client's listing, for the Worker to write.
 pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGrant, StateError> {
     let hash = opaque::hash(&x.code);
     let rows = exec(
@@ -122,7 +124,10 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         return Err(Refusal::ConsentWithdrawn.into());
     }
     let scopes = rules::still_allowed(&scopes, &x.allowed_scopes)?;
-    cap_for_client(db, &client_id, x.now)?;
+    let listing = match cap_for_client(db, &client_id, x.now)? {
+        0 => Some(next_listing(db, &client_id)?),
+        _ => None,
+    };
     let seq = insert_grant(db, &client_id, &sub, &scopes, &x)?;
     exec(
         db,
@@ -142,5 +147,6 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         },
         refresh_token,
         scopes,
+        listing,
     })
 }

@@ -46,8 +46,9 @@ fn live_row(db: &impl Sql, seq: i64, now: u64) -> Result<Option<Row>, StateError
     Ok(rows.into_iter().next())
 }
 
-/// Revokes the oldest of this client's grants so one more fits under the cap.
-pub fn cap_for_client(db: &impl Sql, client_id: &str, now: u64) -> Result<(), StateError> {
+/// Revokes the oldest of this client's grants so one more fits under the cap; returns how
+/// many live grants of the client there were.
+pub fn cap_for_client(db: &impl Sql, client_id: &str, now: u64) -> Result<usize, StateError> {
     let live = exec(
         db,
         "SELECT seq FROM grants WHERE client_id = ? AND expires_at > ? ORDER BY seq",
@@ -57,7 +58,48 @@ pub fn cap_for_client(db: &impl Sql, client_id: &str, now: u64) -> Result<(), St
     for row in live.iter().take(excess) {
         exec(db, "DELETE FROM grants WHERE seq = ?", &[row[0].clone()])?;
     }
-    Ok(())
+    Ok(live.len())
+}
+
+/// A new generation of the user's entry in `client_id`'s listing. Each generation is its own
+/// KV key, written once: pruning an old one never races the write of a new one.
+pub fn next_listing(db: &impl Sql, client_id: &str) -> Result<i64, StateError> {
+    exec(
+        db,
+        "INSERT INTO listings (client_id, generation) VALUES (?, 1) \
+         ON CONFLICT (client_id) DO UPDATE SET generation = generation + 1",
+        &[client_id.into()],
+    )?;
+    let rows = exec(
+        db,
+        "SELECT generation FROM listings WHERE client_id = ?",
+        &[client_id.into()],
+    )?;
+    Ok(first_int(&rows))
+}
+
+/// The client's live grants for its listing entry of `generation`; none when that entry is
+/// not the current one (the listing then prunes it).
+pub fn list_for_listing(
+    db: &impl Sql,
+    object: &str,
+    client_id: &str,
+    generation: i64,
+    limit: usize,
+    now: u64,
+) -> Result<Page<GrantView>, StateError> {
+    let rows = exec(
+        db,
+        "SELECT generation FROM listings WHERE client_id = ?",
+        &[client_id.into()],
+    )?;
+    if rows.is_empty() || first_int(&rows) != generation {
+        return Ok(Page {
+            items: vec![],
+            cursor: None,
+        });
+    }
+    list(db, object, None, limit, now, Some(client_id))
 }
 
 pub fn insert_grant(
@@ -132,6 +174,7 @@ pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedG
         refresh_token: ids::refresh_token(&grant.grant_id, next, &secret),
         grant,
         scopes,
+        listing: None,
     })
 }
 
@@ -240,18 +283,25 @@ pub fn list(
     after: Option<i64>,
     limit: usize,
     now: u64,
+    client_id: Option<&str>,
 ) -> Result<Page<GrantView>, StateError> {
     let limit = limit.clamp(1, crate::state::MAX_PAGE);
+    let mut params: Vec<SqlValue> = vec![now.into(), after.unwrap_or(0).into()];
+    let filter = match client_id {
+        Some(c) => {
+            params.push(c.into());
+            " AND client_id = ?"
+        }
+        None => "",
+    };
+    params.push((limit as i64 + 1).into());
     let rows = exec(
         db,
         &format!(
-            "SELECT {COLUMNS} FROM grants WHERE expires_at > ? AND seq > ? ORDER BY seq LIMIT ?"
+            "SELECT {COLUMNS} FROM grants WHERE expires_at > ? AND seq > ?{filter} \
+             ORDER BY seq LIMIT ?"
         ),
-        &[
-            now.into(),
-            after.unwrap_or(0).into(),
-            (limit as i64 + 1).into(),
-        ],
+        &params,
     )?;
     let more = rows.len() > limit;
     let items: Vec<GrantView> = rows.iter().take(limit).map(|r| view(object, r)).collect();

@@ -29,6 +29,7 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS answered_requests (request_id TEXT PRIMARY KEY, \
      expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS attempts (at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS listings (client_id TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
 ];
 
 /// Creates the tables if this object has none yet (run when the object starts).
@@ -57,9 +58,17 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
         Op::RevokeUser { client_id } => {
             grants::revoke_user(db, client_id.as_deref()).map(Reply::Count)
         }
-        Op::ListGrants { after, limit, now } => {
-            grants::list(db, object, after, limit, now).map(Reply::Grants)
+        Op::ListGrants {
+            after,
+            limit,
+            now,
+            client_id,
+            generation,
+        } => match client_id {
+            None => grants::list(db, object, after, limit, now, None),
+            Some(c) => grants::list_for_listing(db, object, &c, generation, limit, now),
         }
+        .map(Reply::Grants),
         Op::CountAttempt { max, window, now } => {
             count_attempt(db, max, window, now).map(Reply::Flag)
         }
