@@ -28,7 +28,8 @@ impl Params {
                 "Too many parameters (at most {MAX_PARAMS})"
             )));
         }
-        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        // A B-tree set: the bundle already carries B-trees (JSON objects), not hash tables.
+        let mut seen = std::collections::BTreeSet::new();
         for (name, value) in &pairs {
             if value.len() > MAX_VALUE_LEN {
                 return Err(OAuthError::invalid_request(format!("{name} is too long")));

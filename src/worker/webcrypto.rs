@@ -7,7 +7,7 @@ use crate::token::keys::{Alg, SigningKey};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -42,7 +42,7 @@ extern "C" {
 }
 
 thread_local! {
-    static KEY_CACHE: RefCell<HashMap<(String, bool), JsValue>> = RefCell::new(HashMap::new());
+    static KEY_CACHE: RefCell<BTreeMap<(String, bool), JsValue>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 pub struct WebCrypto;
