@@ -25,7 +25,10 @@ pub async fn from_worker(req: web_sys::Request) -> Result<Request, OAuthError> {
     }
     let method = Method::parse(&req.method());
     let unreadable = |e: JsValue| {
-        OAuthError::invalid_request(format!("Could not read body: {:?}", e.as_string()))
+        OAuthError::invalid_request(format!(
+            "Could not read body: {}",
+            super::js::error_text(&e)
+        ))
     };
     let body = match (&method, declared) {
         (Method::Get | Method::Head, _) => Vec::new(),
