@@ -6,6 +6,7 @@
 //! runs it natively; only `worker/` touches the Workers runtime.
 
 pub mod app;
+pub mod b64;
 pub mod config;
 pub mod context;
 pub mod crypto;

@@ -4,13 +4,12 @@
 //! `client_id` and are authenticated by PKCE at the token endpoint.
 
 use super::params::Params;
+use crate::b64::STANDARD;
 use crate::error::OAuthError;
 use crate::http::Request;
 use crate::model::Client;
 use crate::store::{clients, Store};
 use crate::token::opaque;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {

@@ -7,8 +7,7 @@
 //! of at most ten minutes, so a leaked assertion is worth little. Remembering `jti` to refuse
 //! replays is the caller's job, since it needs the store.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;

@@ -6,10 +6,9 @@
 //! later leaves existing accounts verifiable. The KDF itself goes through [`Crypto`], which in
 //! the Worker is WebCrypto's native PBKDF2.
 
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::OAuthError;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 
 /// workerd's WebCrypto refuses PBKDF2 iteration counts above 100,000, and it runs natively
 /// there, so this is both the ceiling and a fair cost.

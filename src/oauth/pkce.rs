@@ -5,8 +5,7 @@
 //! the verifier, which we hash and compare. `plain` is refused (RFC 9700 §2.1.1): a challenge
 //! must therefore be exactly one SHA-256 digest in base64url, 43 characters.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use sha2::{Digest, Sha256};
 
 /// Length of BASE64URL-NOPAD of a 32-byte digest.

@@ -11,8 +11,7 @@
 //!   [`kv_grant_id`]), `{locator}.{sequence}` on the durable backend; either way a total order
 //!   for the grant cap.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

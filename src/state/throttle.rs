@@ -15,10 +15,9 @@
 //! office, a mobile network) is not locked out by its successful sign-ins.
 
 use super::StateResult;
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use crate::store::{keys, Store};
 use crate::token::opaque;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 
 /// Attempts evaluated per account within the window.
 pub const MAX_ACCOUNT_ATTEMPTS: u32 = 10;

@@ -7,9 +7,8 @@
 //! (44 bytes). `~` is outside the alphabets of our ids and of base64url, so a hashed part
 //! never equals a stored short one; the longest key is under 490 bytes.
 
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use crate::token::opaque;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use std::borrow::Cow;
 
 /// Workers KV's limit on a key's length, in UTF-8 bytes.

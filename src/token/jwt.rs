@@ -6,10 +6,9 @@
 //! algorithm confusion, RFC 8725 §3.1).
 
 use super::keys::{SigningKey, SigningKeys};
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -2,10 +2,9 @@
 //! at least 256 bits, and kept at rest only as a SHA-256 hash. A fast hash is right here
 //! because the inputs are high-entropy; passwords use a KDF instead.
 
+use crate::b64::URL_SAFE_NO_PAD as B64;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// A new random token: 32 bytes (256 bits), base64url without padding (43 characters).

@@ -288,10 +288,9 @@ mod tests {
 
     #[test]
     fn the_copy_script_hash_in_the_csp_matches_the_script() {
-        use base64::Engine;
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(COPY_SCRIPT.as_bytes());
-        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        let b64 = crate::b64::STANDARD.encode(digest);
         assert_eq!(COPY_SCRIPT_HASH, format!("'sha256-{b64}'"));
         assert!(
             credentials(&client(), Some("s")).contains(&format!("<script>{COPY_SCRIPT}</script>"))

@@ -2,8 +2,7 @@
 //! response with the access token's decoded claims.
 
 use super::{escape, hidden_input, page};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
+use crate::b64::URL_SAFE_NO_PAD as B64;
 
 pub fn code_page(
     client_id: &str,
