@@ -266,4 +266,16 @@ fn connected_apps_come_a_page_per_request() {
     distinct.dedup();
     assert_eq!(distinct.len(), SHOWN, "apps missing: saw {seen:?}");
     assert_eq!(seen.len(), SHOWN, "an app shown twice");
+    // A cursor nobody handed out (edited, or from an older listing) is the link's fault: back
+    // to the first page, never a server error (KV refuses cursors it did not issue).
+    for bad in ["0.0.garbage", "9.9", "x", "0.0.mc1:zzz"] {
+        let path = format!("/account/apps?cursor={bad}");
+        let r = h.call(Request::new(Method::Get, &path).with_header("cookie", &cookie));
+        assert!(
+            r.status == 200 || (r.status == 303 && r.header("location") == Some("/account/apps")),
+            "{bad}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
 }

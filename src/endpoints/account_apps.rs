@@ -32,10 +32,17 @@ pub async fn get<S: Store, C: Crypto>(
         .find(|(k, _)| k == "cursor")
         .map(|(_, v)| v)
         .filter(|c| c.len() <= MAX_CURSOR_LEN);
-    let page = ctx
+    let page = match ctx
         .state()
         .list_user_grants(&session.sub, cursor.as_deref(), MAX_PAGE, ctx.now)
-        .await?;
+        .await
+    {
+        Ok(page) => page,
+        // A cursor storage refuses (stale, edited) is the link's fault, not the server's:
+        // back to the first page, which fails on its own if storage really is down.
+        Err(_) if cursor.is_some() => return Ok(Response::redirect(303, PATH).no_store()),
+        Err(e) => return Err(e.into()),
+    };
     let user_grants = page.items;
     // One row per client: the union of what was granted, since the first grant.
     let mut rows: Vec<(crate::model::Client, Vec<String>, u64)> = Vec::new();

@@ -13,6 +13,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 const PAGE_SIZE: usize = 1000;
+/// Marks the cursors this store hands out (KV refuses cursors it did not issue).
+const CURSOR_TAG: &str = "mc1:";
 /// Storage operations one Worker request may make.
 pub const MAX_OPS_PER_REQUEST: usize = 1000;
 
@@ -204,6 +206,14 @@ impl Store for MemoryStore {
         limit: usize,
     ) -> Result<ListPage, StoreError> {
         self.count(2, prefix)?;
+        // Like KV, a cursor is opaque: only one this store handed out is accepted.
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(
+                c.strip_prefix(CURSOR_TAG)
+                    .ok_or_else(|| StoreError(format!("KV list {prefix}: 400 invalid cursor")))?,
+            ),
+        };
         let page_size = self
             .page_size
             .get()
@@ -213,13 +223,13 @@ impl Store for MemoryStore {
         let mut keys: Vec<String> = entries
             .iter()
             .filter(|(k, e)| k.starts_with(prefix) && self.live(e))
-            .filter(|(k, _)| cursor.is_none_or(|c| k.as_str() > c))
+            .filter(|(k, _)| after.is_none_or(|c| k.as_str() > c))
             .map(|(k, _)| k.clone())
             .take(page_size + 1)
             .collect();
         let cursor = if keys.len() > page_size {
             keys.truncate(page_size);
-            keys.last().cloned()
+            keys.last().map(|k| format!("{CURSOR_TAG}{k}"))
         } else {
             None
         };

@@ -38,7 +38,12 @@ pub async fn from_worker(req: web_sys::Request) -> Result<Request, OAuthError> {
             let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
                 .await
                 .map_err(unreadable)?;
-            js_sys::Uint8Array::new(&buffer).to_vec()
+            let bytes = js_sys::Uint8Array::new(&buffer);
+            // Framing already bounds it; checked again so the limit never rests on that alone.
+            if bytes.length() as usize > MAX_BODY_BYTES {
+                return Err(payload_too_large());
+            }
+            bytes.to_vec()
         }
         _ => read_limited(&mut worker::Request::from(req)).await?,
     };
