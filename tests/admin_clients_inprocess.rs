@@ -381,4 +381,9 @@ fn the_client_listing_comes_a_page_at_a_time_with_a_cursor() {
     let second = json(&h.admin(Method::Get, &path, None));
     assert_eq!(second["clients"].as_array().unwrap().len(), 1);
     assert_eq!(second["next_cursor"], Value::Null);
+    // A well-formed cursor no listing handed out: storage refuses it (as KV does), and that
+    // is the caller's error, not the server's.
+    let r = h.admin(Method::Get, "/api/admin/clients?limit=2&cursor=abc", None);
+    let d = expect_error(&r, 400, "invalid_request");
+    assert!(d.contains("cursor"), "{d}");
 }

@@ -33,6 +33,14 @@ impl From<StoreError> for OAuthError {
             )
             .with_debug(format!("store: {}", e.0));
         }
+        // A listing refused as a bad request: the only input of ours a caller controls there
+        // is the cursor (KV refuses cursors it did not hand out), so it is the caller's error.
+        if e.0.starts_with("KV list ") && e.0.contains(" 400 ") {
+            return OAuthError::invalid_request(
+                "cursor must be the next_cursor of a previous page (start again without it)",
+            )
+            .with_debug(format!("store: {}", e.0));
+        }
         OAuthError::server(format!("store: {}", e.0))
     }
 }
