@@ -28,9 +28,10 @@ fn kv_error(op: &str, key: &str, e: String) -> StoreError {
 
 impl Store for KvStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let cached = cache::caches(key);
-        let (now, epoch) = (worker::Date::now().as_millis() as f64, cache::epoch());
-        if cached {
+        // Only client records are cached: the clock is read for those alone.
+        let cached =
+            cache::caches(key).then(|| (worker::Date::now().as_millis() as f64, cache::epoch()));
+        if let Some((now, _)) = cached {
             if let Some(value) = cache::get(key, now) {
                 return Ok(Some(value));
             }
@@ -40,7 +41,7 @@ impl Store for KvStore<'_> {
             .await
             .map_err(|e| kv_error("get", key, e))?
             .as_string();
-        if let (true, Some(value)) = (cached, &value) {
+        if let (Some((now, epoch)), Some(value)) = (cached, &value) {
             cache::put(key, value, now, epoch);
         }
         Ok(value)
