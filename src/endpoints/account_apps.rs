@@ -13,7 +13,7 @@ use crate::http::{Request, Response};
 use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::oauth::session;
-use crate::state::{State, MAX_PAGE};
+use crate::state::{Refusal, State, StateError, MAX_PAGE};
 use crate::store::{clients, Store};
 use crate::ui::apps::{self, ConnectedApp};
 
@@ -38,9 +38,10 @@ pub async fn get<S: Store, C: Crypto>(
         .await
     {
         Ok(page) => page,
-        // A cursor storage refuses (stale, edited) is the link's fault, not the server's:
-        // back to the first page, which fails on its own if storage really is down.
-        Err(_) if cursor.is_some() => return Ok(Response::redirect(303, PATH).no_store()),
+        // A cursor storage refuses (stale, edited) is the link's fault: back to the first page.
+        Err(StateError::Refused(Refusal::CursorRefused)) => {
+            return Ok(Response::redirect(303, PATH).no_store())
+        }
         Err(e) => return Err(e.into()),
     };
     let user_grants = page.items;

@@ -135,6 +135,8 @@ pub enum Refusal {
     /// The refresh asked for a scope that was not granted (RFC 6749 §6).
     ScopeNotGranted(String),
     ScopeMalformed(String),
+    /// A listing's cursor that storage does not know (stale or made up).
+    CursorRefused,
 }
 
 /// Why an operation did not happen.
@@ -155,6 +157,9 @@ impl From<Refusal> for StateError {
 
 impl From<crate::store::StoreError> for StateError {
     fn from(e: crate::store::StoreError) -> StateError {
+        if e.refuses_cursor() {
+            return StateError::Refused(Refusal::CursorRefused);
+        }
         OAuthError::from(e).into()
     }
 }
@@ -206,6 +211,7 @@ impl From<Refusal> for OAuthError {
                 "scope {s} was not granted; a refresh may only narrow the scope"
             )),
             Refusal::ScopeMalformed(m) => OAuthError::invalid_scope(m),
+            Refusal::CursorRefused => OAuthError::invalid_request(crate::store::CURSOR_REFUSED),
         }
     }
 }

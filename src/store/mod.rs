@@ -23,6 +23,18 @@ pub const MIN_TTL_SECONDS: u64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
 
+impl StoreError {
+    /// A listing refused as a bad request. The only input of ours a caller controls there is
+    /// the cursor (KV refuses cursors it did not hand out), so it is the caller's error.
+    pub fn refuses_cursor(&self) -> bool {
+        self.0.starts_with("KV list ") && self.0.contains(" 400 ")
+    }
+}
+
+/// What a caller is told when storage refuses their cursor.
+pub const CURSOR_REFUSED: &str =
+    "cursor must be the next_cursor of a previous page (start again without it)";
+
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> OAuthError {
         // KV's one-write-per-second-per-key limit: nothing was written, a retry succeeds.
@@ -33,13 +45,9 @@ impl From<StoreError> for OAuthError {
             )
             .with_debug(format!("store: {}", e.0));
         }
-        // A listing refused as a bad request: the only input of ours a caller controls there
-        // is the cursor (KV refuses cursors it did not hand out), so it is the caller's error.
-        if e.0.starts_with("KV list ") && e.0.contains(" 400 ") {
-            return OAuthError::invalid_request(
-                "cursor must be the next_cursor of a previous page (start again without it)",
-            )
-            .with_debug(format!("store: {}", e.0));
+        if e.refuses_cursor() {
+            return OAuthError::invalid_request(CURSOR_REFUSED)
+                .with_debug(format!("store: {}", e.0));
         }
         OAuthError::server(format!("store: {}", e.0))
     }

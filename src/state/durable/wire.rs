@@ -181,6 +181,7 @@ impl FromJson for Refusal {
             "RefreshReused" => Refusal::RefreshReused,
             "ScopeNotGranted" => Refusal::ScopeNotGranted(FromJson::from_json(content)?),
             "ScopeMalformed" => Refusal::ScopeMalformed(FromJson::from_json(content)?),
+            "CursorRefused" => Refusal::CursorRefused,
             other => return Err(unknown(other)),
         })
     }
@@ -342,6 +343,7 @@ mod tests {
             Ok(Reply::Done),
             Err(StateError::Refused(Refusal::CodeReplayed)),
             Err(StateError::Refused(Refusal::ScopeNotGranted("x".into()))),
+            Err(StateError::Refused(Refusal::CursorRefused)),
             Err(StateError::Unavailable("u".into())),
             Err(StateError::Failed("f".into())),
         ];
