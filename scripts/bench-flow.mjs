@@ -16,12 +16,11 @@
 //    If it fails, the reason is printed and the bench goes on.
 // Only 127.0.0.1; the servers started here are stopped through their handles.
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  root, REDIRECT, log, fail, settle, cpuSchedUs, request, form, FORM, b64url, expect, runBatch,
-  pct, startServer, us, table, registerClient, createUser, signInAndApprove, codeOf,
+  root, REDIRECT, log, fail, settle, cpuSchedUs, request, expect, runBatch, pct, startServer, us, table,
+  prepareFlows,
 } from "./bench-lib.mjs";
 
 const args = process.argv.slice(2);
@@ -62,7 +61,7 @@ async function prepare(backend) {
     "--gallery", "--var", `STATE_BACKEND=${backend}`, "--var", "COST_HEADER=1",
   ]);
   try {
-    const { url: base, adminToken, galleryUrl } = server.info;
+    const { url: base, galleryUrl } = server.info;
     // Cold isolate: CPU of the first request (after start-up has gone quiet), then the
     // background compilation it triggers until workerd is idle again.
     await settle(server.pid);
@@ -72,82 +71,11 @@ async function prepare(backend) {
     await settle(server.pid);
     const cold = { first, untilIdle: cpuSchedUs(server.pid) - c0 };
 
-    const client = await registerClient(base, adminToken, SCOPE);
-    const pkce = () => {
-      const verifier = b64url(randomBytes(32));
-      return { verifier, challenge: b64url(createHash("sha256").update(verifier).digest()) };
-    };
-    const authorizePath = (challenge) =>
-      "/api/oauth/authorize?" +
-      form([
-        ["response_type", "code"], ["client_id", client.client_id], ["redirect_uri", REDIRECT],
-        ["scope", SCOPE], ["state", b64url(randomBytes(12))],
-        ["code_challenge", challenge], ["code_challenge_method", "S256"],
-      ]);
-    const sessions = [];
-    for (let i = 0; i < USERS; i++) {
-      const email = `flow-${backend}-${i}@example.com`;
-      await createUser(base, adminToken, email);
-      sessions.push((await signInAndApprove(base, authorizePath(pkce().challenge), email, SCOPE)).session);
-    }
-    const tokenPost = (fields) =>
-      request(base, "POST", "/api/oauth/token", {
-        headers: { ...FORM, authorization: client.basic },
-        body: form(fields),
-      });
-    // Each step takes the flow state and returns the response (checked).
-    const steps = {
-      authorize: async (f) => {
-        const r = expect(
-          await request(base, "GET", authorizePath(f.challenge), { headers: { cookie: f.session } }),
-          302,
-          "authorize (remembered consent)",
-        );
-        f.code = codeOf(r.headers.location);
-        return r;
-      },
-      token: async (f) => {
-        const r = expect(
-          await tokenPost([
-            ["grant_type", "authorization_code"], ["code", f.code], ["redirect_uri", REDIRECT],
-            ["code_verifier", f.verifier],
-          ]),
-          200,
-          "token",
-        );
-        ({ access_token: f.access, refresh_token: f.refresh } = JSON.parse(r.body));
-        if (!f.refresh) fail("token response without refresh_token");
-        return r;
-      },
-      introspect: async (f) => {
-        const r = await request(base, "POST", "/api/oauth/introspect", {
-          headers: { ...FORM, authorization: client.basic },
-          body: form([["token", f.access]]),
-        });
-        if (r.status !== 200 || !/"active"\s*:\s*true/.test(r.body)) {
-          fail(`introspect: ${r.status} ${r.body.slice(0, 200)}`);
-        }
-        return r;
-      },
-      api: async (f) =>
-        expect(
-          await request(galleryUrl, "GET", "/api/v1/me", { headers: { authorization: `Bearer ${f.access}` } }),
-          200,
-          "GET /api/v1/me (example API)",
-        ),
-      refresh: async (f) => {
-        const r = expect(
-          await tokenPost([["grant_type", "refresh_token"], ["refresh_token", f.refresh]]),
-          200,
-          "refresh",
-        );
-        f.refresh = JSON.parse(r.body).refresh_token;
-        return r;
-      },
-    };
-    let seq = 0;
-    const newFlows = (n) =>
-      Array.from({ length: n }, () => ({ ...pkce(), session: sessions[seq++ % sessions.length] }));
+    const { client, sessions, steps, newFlows } = await prepareFlows(server.info, {
+      users: USERS,
+      scope: SCOPE,
+      emailPrefix: `flow-${backend}`,
+    });
     return { backend, server, base, galleryUrl, client, sessions, steps, newFlows, cold };
   } catch (e) {
     await server.stop();

@@ -1,8 +1,9 @@
 // Helpers shared by the benchmarks (scripts/bench.mjs, scripts/bench-flow.mjs,
-// scripts/bench-gallery.mjs): workerd CPU from /proc, a keep-alive HTTP client, bounded batches,
+// scripts/bench-gallery.mjs, scripts/profile-flow.mjs): workerd CPU from /proc, a keep-alive HTTP client, bounded batches,
 // the test server (scripts/serve-test.mjs), the sign-in and consent forms, and table output.
 // Only 127.0.0.1; the processes started here are stopped through their handles.
 import { spawn, execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
@@ -320,3 +321,89 @@ export async function signInAndApprove(base, authorizePath, email, scope = "prof
 }
 
 export const codeOf = (location) => new URL(location).searchParams.get("code") || fail(`no code in ${location}`);
+
+/**
+ * A returning user's flow against the test server `info` (`url`, `adminToken`, `galleryUrl`):
+ * registers a confidential client, creates `users` accounts that sign in and approve it once,
+ * and returns their session cookies, the steps (each takes the flow state, checks the
+ * response and returns it) and `newFlows(n)` (fresh PKCE pairs, users round robin).
+ */
+export async function prepareFlows({ url: base, adminToken, galleryUrl }, { users, scope, emailPrefix }) {
+  const client = await registerClient(base, adminToken, scope);
+  const pkce = () => {
+    const verifier = b64url(randomBytes(32));
+    return { verifier, challenge: b64url(createHash("sha256").update(verifier).digest()) };
+  };
+  const authorizePath = (challenge) =>
+    "/api/oauth/authorize?" +
+    form([
+      ["response_type", "code"], ["client_id", client.client_id], ["redirect_uri", REDIRECT],
+      ["scope", scope], ["state", b64url(randomBytes(12))],
+      ["code_challenge", challenge], ["code_challenge_method", "S256"],
+    ]);
+  const sessions = [];
+  for (let i = 0; i < users; i++) {
+    const email = `${emailPrefix}-${i}@example.com`;
+    await createUser(base, adminToken, email);
+    sessions.push((await signInAndApprove(base, authorizePath(pkce().challenge), email, scope)).session);
+  }
+  const tokenPost = (fields) =>
+    request(base, "POST", "/api/oauth/token", {
+      headers: { ...FORM, authorization: client.basic },
+      body: form(fields),
+    });
+  // Each step takes the flow state and returns the response (checked).
+  const steps = {
+    authorize: async (f) => {
+      const r = expect(
+        await request(base, "GET", authorizePath(f.challenge), { headers: { cookie: f.session } }),
+        302,
+        "authorize (remembered consent)",
+      );
+      f.code = codeOf(r.headers.location);
+      return r;
+    },
+    token: async (f) => {
+      const r = expect(
+        await tokenPost([
+          ["grant_type", "authorization_code"], ["code", f.code], ["redirect_uri", REDIRECT],
+          ["code_verifier", f.verifier],
+        ]),
+        200,
+        "token",
+      );
+      ({ access_token: f.access, refresh_token: f.refresh } = JSON.parse(r.body));
+      if (!f.refresh) fail("token response without refresh_token");
+      return r;
+    },
+    introspect: async (f) => {
+      const r = await request(base, "POST", "/api/oauth/introspect", {
+        headers: { ...FORM, authorization: client.basic },
+        body: form([["token", f.access]]),
+      });
+      if (r.status !== 200 || !/"active"\s*:\s*true/.test(r.body)) {
+        fail(`introspect: ${r.status} ${r.body.slice(0, 200)}`);
+      }
+      return r;
+    },
+    api: async (f) =>
+      expect(
+        await request(galleryUrl, "GET", "/api/v1/me", { headers: { authorization: `Bearer ${f.access}` } }),
+        200,
+        "GET /api/v1/me (example API)",
+      ),
+    refresh: async (f) => {
+      const r = expect(
+        await tokenPost([["grant_type", "refresh_token"], ["refresh_token", f.refresh]]),
+        200,
+        "refresh",
+      );
+      f.refresh = JSON.parse(r.body).refresh_token;
+      return r;
+    },
+  };
+  let seq = 0;
+  const newFlows = (n) =>
+    Array.from({ length: n }, () => ({ ...pkce(), session: sessions[seq++ % sessions.length] }));
+  return { client, sessions, steps, newFlows };
+}

@@ -9,16 +9,12 @@
 // does. Prints the top functions by self time and by total (inclusive) time, and writes the
 // profiles (open them in Chrome DevTools). workerd also runs Miniflare's KV and Durable Object
 // emulation in isolates the inspector does not show; their CPU is in no profile.
-import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 // Miniflare's inspector proxy refuses clients that send a User-Agent without an allowed
 // Origin (as Node's built-in WebSocket does); the `ws` package (Miniflare's own) sends neither.
 import WebSocket from "ws";
-import {
-  REDIRECT, log, fail, cpuSchedUs, request, form, FORM, b64url, expect, startServer, registerClient,
-  createUser, signInAndApprove, codeOf,
-} from "./bench-lib.mjs";
+import { log, fail, cpuSchedUs, startServer, prepareFlows } from "./bench-lib.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -114,54 +110,17 @@ const server = await startServer("ES256", [
   "--gallery", "--var", `STATE_BACKEND=${BACKEND}`, "--inspector-port", String(port),
 ]);
 try {
-  const { url: base, adminToken, galleryUrl } = server.info;
-  const client = await registerClient(base, adminToken, SCOPE);
-  const pkce = () => {
-    const verifier = b64url(randomBytes(32));
-    return { verifier, challenge: b64url(createHash("sha256").update(verifier).digest()) };
+  const { steps, newFlows } = await prepareFlows(server.info, {
+    users: USERS,
+    scope: SCOPE,
+    emailPrefix: "profile",
+  });
+  // authorize → token → the example API → refresh, as peer-bench's flow.
+  const flow = async () => {
+    const [f] = newFlows(1);
+    for (const step of ["authorize", "token", "api", "refresh"]) await steps[step](f);
   };
-  const authorizePath = (challenge) =>
-    "/api/oauth/authorize?" +
-    form([
-      ["response_type", "code"], ["client_id", client.client_id], ["redirect_uri", REDIRECT],
-      ["scope", SCOPE], ["state", b64url(randomBytes(12))],
-      ["code_challenge", challenge], ["code_challenge_method", "S256"],
-    ]);
-  const sessions = [];
-  for (let i = 0; i < USERS; i++) {
-    const email = `profile-${i}@example.com`;
-    await createUser(base, adminToken, email);
-    sessions.push((await signInAndApprove(base, authorizePath(pkce().challenge), email, SCOPE)).session);
-  }
-  const tokenPost = (fields) =>
-    request(base, "POST", "/api/oauth/token", {
-      headers: { ...FORM, authorization: client.basic },
-      body: form(fields),
-    });
-  const flow = async (i) => {
-    const { verifier, challenge } = pkce();
-    const a = expect(
-      await request(base, "GET", authorizePath(challenge), { headers: { cookie: sessions[i % USERS] } }),
-      302,
-      "authorize",
-    );
-    const t = expect(
-      await tokenPost([
-        ["grant_type", "authorization_code"], ["code", codeOf(a.headers.location)],
-        ["redirect_uri", REDIRECT], ["code_verifier", verifier],
-      ]),
-      200,
-      "token",
-    );
-    const { access_token, refresh_token } = JSON.parse(t.body);
-    expect(
-      await request(galleryUrl, "GET", "/api/v1/me", { headers: { authorization: `Bearer ${access_token}` } }),
-      200,
-      "api",
-    );
-    expect(await tokenPost([["grant_type", "refresh_token"], ["refresh_token", refresh_token]]), 200, "refresh");
-  };
-  for (let i = 0; i < 30; i++) await flow(i);
+  for (let i = 0; i < 30; i++) await flow();
 
   const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
   if (!targets.length) fail("the inspector lists no Worker");
@@ -175,7 +134,7 @@ try {
   for (const p of profilers) await p.s.send("Profiler.start");
   const cpu0 = cpuSchedUs(server.pid);
   const t0 = performance.now();
-  for (let i = 0; i < FLOWS; i++) await flow(i);
+  for (let i = 0; i < FLOWS; i++) await flow();
   const cpu = (cpuSchedUs(server.pid) - cpu0) / FLOWS;
   const wall = ((performance.now() - t0) * 1000) / FLOWS;
   log(`workerd CPU while profiling: ${cpu.toFixed(0)} µs per flow (wall ${wall.toFixed(0)} µs per flow)`);
