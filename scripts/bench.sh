@@ -2,7 +2,8 @@
 # `make bench`: prints performance figures (bundle size, CPU per request inside workerd,
 # sign/verify/KDF cost, the example API's bundle and token-verification CPU, then the flow cost:
 # CPU-ms and storage operations per step for both state backends, and the peer comparison when
-# ../shared/peer-bench exists). Installs what is missing (setup.sh), rebuilds either Worker when
+# ../shared/peer-bench exists), then complete flows under injected storage faults
+# (scripts/bench-faults.mjs: 503s, 500s, flows that had to start over). Installs what is missing (setup.sh), rebuilds either Worker when
 # its build/ is missing or older than the sources, then runs scripts/bench.mjs and
 # scripts/bench-flow.mjs on 127.0.0.1 (`--gallery-only`: just the example API; `--flow-only`:
 # just the flow cost). Extra arguments go to bench.mjs, e.g. `bash scripts/bench.sh --n 300
@@ -37,5 +38,5 @@ fi
 node scripts/bench.mjs "$@"
 case " $* " in
   *" --gallery-only "*) ;;
-  *) echo; node scripts/bench-flow.mjs ;;
+  *) echo; node scripts/bench-flow.mjs; echo; node scripts/bench-faults.mjs ;;
 esac

@@ -7,11 +7,14 @@
 // the JWKS through a service binding to the provider.
 // Prints one JSON line when ready: {url, adminToken, assertionSecret, signingKeys,
 // privateSigningKey (the active key, for tests that mint their own tokens), galleryUrl}.
+// --faults SPEC (e.g. kv=0.02,do=0.02,do_after=0.02,seed=7, or 0 for none yet) serves the
+// provider through scripts/fault-entry.mjs, which wraps its KV and Durable Object bindings so
+// that calls fail at those rates (GET/POST /__faults reads and changes them while it runs).
 // --inspector-port opens the V8 inspector of the Workers on 127.0.0.1:N (DevTools protocol;
 // scripts/profile-flow.mjs takes CPU profiles through it).
 // Exits when its standard input closes, so it dies with the test process that started it.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { signingKey, publicPart, secret } from "./keys.mjs";
@@ -39,6 +42,10 @@ const gallery = args.includes("--gallery");
 const galleryVars = varsOf("--gallery-var");
 const galleryBuild = join(root, "examples/gallery-api/build");
 const inspectorPort = Number(opt("--inspector-port", "0"));
+const faultSpec = opt("--faults", undefined);
+const faultRates = faultSpec === undefined ? undefined : Object.fromEntries(
+  faultSpec.split(",").filter((p) => p.includes("=")).map((p) => p.split("=")).map(([k, v]) => [k, Number(v)]),
+);
 const inspect = inspectorPort ? { unsafeInspectorProxy: true } : {};
 
 if (!existsSync(join(root, "build/index.js"))) {
@@ -79,6 +86,10 @@ async function start(p, gp) {
     name: "edge-oauth",
     modulesRoot: join(root, "build"),
     modules: [
+      // With --faults the entry is the wrapper (named as if it sat in build/, beside index.js).
+      ...(faultRates
+        ? [{ type: "ESModule", path: join(root, "build/fault-entry.mjs"), contents: readFileSync(join(root, "scripts/fault-entry.mjs")) }]
+        : []),
       { type: "ESModule", path: join(root, "build/index.js") },
       { type: "CompiledWasm", path: join(root, "build/index_bg.wasm") },
     ],
@@ -91,6 +102,7 @@ async function start(p, gp) {
       SIGNING_KEYS: JSON.stringify([active, retired]),
       ADMIN_TOKEN: adminToken,
       LOGIN_ASSERTION_SECRET: assertionSecret,
+      ...(faultRates ? { FAULT_RATES: JSON.stringify(faultRates) } : {}),
       ...extraVars,
     },
     ...inspect,
