@@ -30,7 +30,11 @@ pub async fn handle<S: Store, C: Crypto>(
                     debug
                 ));
             }
-            error.to_response()
+            if error.code == ErrorCode::TemporarilyUnavailable && wants_page(req) {
+                endpoints::pages::try_again(&error)
+            } else {
+                error.to_response()
+            }
         }
     };
     // In delegated mode a sign-in may lead through the platform's login (CSP form-action).
@@ -129,6 +133,17 @@ pub fn payload_too_large() -> OAuthError {
         ErrorCode::PayloadTooLarge,
         format!("Request body exceeds {MAX_BODY_BYTES} bytes"),
     )
+}
+
+/// A browser on one of our pages (it asks for HTML): a storage fault is shown as a page, with
+/// the same 503 and `Retry-After`, rather than as JSON. Server-to-server calls of the same
+/// paths (platform logout with a bearer token) keep the JSON error.
+fn wants_page(req: &Request) -> bool {
+    let accepts_html = req
+        .header("accept")
+        .is_some_and(|a| a.contains("text/html"));
+    accepts_html
+        && router::resolve(&req.method, &req.path).is_ok_and(|route| route.is_page())
 }
 
 fn method_name(req: &Request) -> String {

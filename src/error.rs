@@ -90,6 +90,10 @@ pub struct OAuthError {
     pub cors: bool,
 }
 
+/// `Retry-After` of a `503 temporarily_unavailable`: storage faults pass within a second or two
+/// (KV's one write per key per second, a Durable Object restarting).
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
 /// Longest `error_description` sent; longer ones (quoting long input) are cut.
 pub const MAX_DESCRIPTION_CHARS: usize = 300;
 
@@ -165,6 +169,16 @@ impl OAuthError {
         OAuthError::new(ErrorCode::NotFound, description)
     }
 
+    /// Storage could not be reached or refused the call: `503 temporarily_unavailable` with
+    /// `Retry-After` (the one mapping of storage faults; never a 500, never the client's fault).
+    pub fn unavailable(debug: impl Into<String>) -> OAuthError {
+        OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "The authorization server is briefly unavailable; retry the request in a moment",
+        )
+        .with_debug(debug)
+    }
+
     /// An internal failure. The client sees a generic message; `debug` goes to the log.
     pub fn server(debug: impl Into<String>) -> OAuthError {
         OAuthError {
@@ -219,6 +233,11 @@ impl OAuthError {
                     "Bearer realm=\"edge-oauth-admin\", error=\"invalid_token\"",
                 );
             }
+            // RFC 9110 §10.2.3: storage refused or failed; nothing of this request needs to
+            // be undone, and a retry a moment later usually succeeds.
+            ErrorCode::TemporarilyUnavailable => {
+                response = response.with_header("retry-after", RETRY_AFTER_SECONDS);
+            }
             // RFC 9110 §10.2.3: the throttle's window, an upper bound on the wait.
             ErrorCode::TooManyRequests => {
                 response = response.with_header(
@@ -243,6 +262,24 @@ impl std::error::Error for OAuthError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_faults_are_503_with_retry_after() {
+        for e in [
+            crate::store::StoreError("KV GET failed: 503 Service Unavailable".into()),
+            crate::store::StoreError("KV PUT failed: 429 Too Many Requests".into()),
+            crate::store::StoreError("Network connection lost.".into()),
+        ] {
+            let r = OAuthError::from(e.clone()).to_response();
+            assert_eq!(r.status, 503, "{e:?}");
+            assert_eq!(r.header("retry-after"), Some(RETRY_AFTER_SECONDS), "{e:?}");
+            let body = String::from_utf8(r.body.clone()).unwrap();
+            assert!(body.contains("temporarily_unavailable"), "{body}");
+            assert!(!body.contains("KV"), "the detail stays in the log: {body}");
+        }
+        let cursor = crate::store::StoreError("KV list failed: 400 Invalid cursor".into());
+        assert_eq!(OAuthError::from(cursor).status(), 400, "a made-up cursor is the caller's");
+    }
 
     #[test]
     fn invalid_client_is_401_with_basic_challenge() {

@@ -39,6 +39,27 @@ pub enum Route {
 }
 
 impl Route {
+    /// Pages a person's browser loads or posts a form to: their errors are pages too.
+    pub fn is_page(&self) -> bool {
+        matches!(
+            self,
+            Route::Authorize
+                | Route::Login
+                | Route::LoginAssertion
+                | Route::Logout
+                | Route::AccountApps
+                | Route::AccountAppsRevoke
+                | Route::Developers
+                | Route::DeveloperApps
+                | Route::DeveloperApp(_)
+                | Route::DeveloperAppSecret(_)
+                | Route::DeveloperAppDelete(_)
+                | Route::DeveloperAppTry(_)
+                | Route::DeveloperCallback
+                | Route::Docs
+        )
+    }
+
     /// Endpoints that browser apps (public clients) call cross-origin: CORS without cookies.
     pub fn allows_cors(&self) -> bool {
         matches!(

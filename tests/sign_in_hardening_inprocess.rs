@@ -107,7 +107,9 @@ fn an_assertion_is_not_burnt_when_starting_the_session_fails() {
         )
     };
     store.failing.set(true);
-    assert_eq!(post().status, 500, "the outage is reported");
+    let outage = post();
+    assert_eq!(outage.status, 503, "the outage is a 503 the platform may retry");
+    assert!(outage.header("retry-after").is_some());
     store.failing.set(false);
     let r = post();
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));

@@ -31,6 +31,7 @@ pub async fn get<S: Store, C: Crypto>(
         Err(AuthorizeError::Page(message)) => {
             return Ok(pages::error(400, "Invalid authorization request", &message))
         }
+        Err(AuthorizeError::Unavailable(error)) => return Err(error),
         Err(AuthorizeError::Redirect {
             redirect_uri,
             state,

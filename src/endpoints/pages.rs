@@ -67,6 +67,22 @@ pub fn error(status: u16, title: &str, message: &str) -> Response {
     html(status, ui::error_page::render(title, message))
 }
 
+/// Storage was briefly unavailable while serving a page: a short "try again" page with the
+/// error's 503 and `Retry-After`. Every form here may be submitted again safely.
+pub fn try_again(error: &crate::error::OAuthError) -> Response {
+    let json = error.to_response();
+    let page = self::error(
+        json.status,
+        "Please try again",
+        "The service is briefly unavailable. Nothing went wrong on your side: go back and try \
+         again in a moment.",
+    );
+    match json.header("retry-after") {
+        Some(seconds) => page.with_header("retry-after", seconds),
+        None => page,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

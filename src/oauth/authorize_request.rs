@@ -42,6 +42,9 @@ impl AuthorizeRequest {
 pub enum AuthorizeError {
     /// Shown to the user as a page; nothing is redirected.
     Page(String),
+    /// Storage failed while validating (reading the client): the server's fault, not the
+    /// client's, so neither a page blaming the request nor a redirect.
+    Unavailable(OAuthError),
     /// Sent back to the client (RFC 6749 §4.1.2.1).
     Redirect {
         redirect_uri: String,
@@ -64,7 +67,7 @@ pub async fn validate(
         .ok_or_else(|| AuthorizeError::Page("client_id is required".into()))?;
     let client = clients::get(store, client_id)
         .await
-        .map_err(page)?
+        .map_err(AuthorizeError::Unavailable)?
         .ok_or_else(|| AuthorizeError::Page(format!("Unknown client_id {}", quoted(client_id))))?;
     let requested_uri = params
         .get("redirect_uri")

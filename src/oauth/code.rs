@@ -19,6 +19,31 @@ pub struct CodeRequest<'a> {
     pub scopes: Vec<String>,
 }
 
+/// The code secret for an approved consent form: derived from the form's request id with a
+/// key only this deployment has (the active signing key's private part), so that a retried
+/// approval whose answer was lost gets the same code, while the code stays unguessable from
+/// the request id. Only its hash is stored, as for every code.
+fn form_code_secret<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    request_id: &str,
+) -> Result<String, OAuthError> {
+    use hmac::{Hmac, Mac};
+    let key = ctx
+        .config
+        .signing_keys
+        .active()
+        .private_jwk
+        .as_ref()
+        .and_then(|jwk| jwk.get("d"))
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| OAuthError::server("the active signing key has no private part"))?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
+        .map_err(|_| OAuthError::server("code key"))?;
+    mac.update(b"edge-oauth consent form code\0");
+    mac.update(request_id.as_bytes());
+    Ok(crate::b64::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
 /// Issues a code if `consent` allows it and returns the redirect URL that delivers it to the
 /// client; `None` when it does not (remembered consent not covering, or a consent form
 /// answered already).
@@ -33,7 +58,10 @@ pub async fn issue<S: Store, C: Crypto>(
         redirect_uri: request.redirect_uri.to_string(),
         scopes: request.scopes,
         code_challenge: request.code_challenge.to_string(),
-        secret: opaque::new_secret(ctx.crypto)?,
+        secret: match &consent {
+            CodeConsent::Approved { request_id, .. } => form_code_secret(ctx, request_id)?,
+            CodeConsent::Remembered => opaque::new_secret(ctx.crypto)?,
+        },
         id_nonce: opaque::random_b64(ctx.crypto, 9)?,
         now: ctx.now,
         expires_at: ctx.now + ctx.config.auth_code_ttl,

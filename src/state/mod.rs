@@ -179,11 +179,7 @@ impl From<StateError> for OAuthError {
     fn from(e: StateError) -> OAuthError {
         match e {
             StateError::Refused(r) => r.into(),
-            StateError::Unavailable(detail) => OAuthError::new(
-                ErrorCode::TemporarilyUnavailable,
-                "The authorization server is briefly unavailable; nothing was changed, retry",
-            )
-            .with_debug(detail),
+            StateError::Unavailable(detail) => OAuthError::unavailable(detail),
             StateError::Failed(detail) => OAuthError::server(detail),
         }
     }

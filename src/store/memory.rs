@@ -6,7 +6,8 @@
 //! - more than 1000 operations in one request fail, like the Workers limit (`begin_request`
 //!   starts a request's count);
 //! - reads can be stale for a set delay, like another location (`serve_stale_for`);
-//! - entries expire by a clock the test owns (`advance`), and listings come in pages.
+//! - entries expire by a clock the test owns (`advance`), and listings come in pages;
+//! - calls can fail at a set rate before they run (`inject_faults`), as KV calls sometimes do.
 
 use super::{keys::MAX_KEY_BYTES, ListPage, Store, StoreError, MIN_TTL_SECONDS};
 use std::cell::{Cell, RefCell};
@@ -37,6 +38,7 @@ pub struct MemoryStore {
     stale_for: Cell<u64>,
     /// Operations by kind since the store was made: (reads, writes, lists).
     counts: Cell<(usize, usize, usize)>,
+    faults: super::faults::Faults,
 }
 
 impl MemoryStore {
@@ -74,6 +76,17 @@ impl MemoryStore {
     /// Reads see the value from before any write younger than `seconds`.
     pub fn serve_stale_for(&self, seconds: u64) {
         self.stale_for.set(seconds);
+    }
+
+    /// From now on each call fails with probability `rate` before it runs (a KV 503, or for a
+    /// third of the failed writes a 429), in a sequence fixed by `seed`.
+    pub fn inject_faults(&self, rate: f64, seed: u64) {
+        self.faults.set(rate, seed);
+    }
+
+    /// Faults injected so far.
+    pub fn faults_injected(&self) -> usize {
+        self.faults.injected()
     }
 
     /// (reads, writes, lists) so far.
@@ -123,7 +136,17 @@ impl MemoryStore {
                 "Too many API requests by single Worker invocation ({n} > {MAX_OPS_PER_REQUEST})"
             )));
         }
-        check_key(["GET", "WRITE", "LIST"][kind.min(2)], key)
+        let op = ["GET", "WRITE", "LIST"][kind.min(2)];
+        check_key(op, key)?;
+        if self.faults.hit() {
+            let why = if kind == 1 && self.faults.injected() % 3 == 0 {
+                "429 Too Many Requests"
+            } else {
+                "503 Service Unavailable"
+            };
+            return Err(StoreError(format!("KV {op} failed: {why} (injected fault)")));
+        }
+        Ok(())
     }
 
     fn write(

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod clients;
+pub mod faults;
 pub mod keys;
 pub mod memory;
 pub mod pending;
@@ -37,19 +38,14 @@ pub const CURSOR_REFUSED: &str =
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> OAuthError {
-        // KV's one-write-per-second-per-key limit: nothing was written, a retry succeeds.
-        if e.0.contains(" 429 ") {
-            return OAuthError::new(
-                crate::error::ErrorCode::TemporarilyUnavailable,
-                "Too many changes to one record within a second; retry",
-            )
-            .with_debug(format!("store: {}", e.0));
-        }
         if e.refuses_cursor() {
             return OAuthError::invalid_request(CURSOR_REFUSED)
                 .with_debug(format!("store: {}", e.0));
         }
-        OAuthError::server(format!("store: {}", e.0))
+        // Any other failed KV call (429 for a second write to one key within a second, 5xx,
+        // a network error): the call did not happen or its outcome is unknown, and every
+        // caller is written so that the same request, retried, completes (docs/consistency.md).
+        OAuthError::unavailable(format!("store: {}", e.0))
     }
 }
 

@@ -53,6 +53,9 @@ pub struct NativeObjects {
     objects: RefCell<HashMap<String, Db>>,
     calls: Cell<usize>,
     unavailable: Cell<bool>,
+    /// Calls that fail before reaching the object, and calls whose answer is lost after it ran.
+    before: crate::store::faults::Faults,
+    after: crate::store::faults::Faults,
 }
 
 impl NativeObjects {
@@ -63,6 +66,18 @@ impl NativeObjects {
     /// Calls made so far (for cost tests).
     pub fn calls(&self) -> usize {
         self.calls.get()
+    }
+
+    /// From now on calls fail with probability `before` without reaching the object, and with
+    /// probability `after` once the object has run them (the answer is lost).
+    pub fn inject_faults(&self, before: f64, after: f64, seed: u64) {
+        self.before.set(before, seed);
+        self.after.set(after, seed.rotate_left(17) ^ 0x9e37_79b9);
+    }
+
+    /// Faults injected so far: (before the object, after it committed).
+    pub fn faults_injected(&self) -> (usize, usize) {
+        (self.before.injected(), self.after.injected())
     }
 
     /// Makes every call fail as an unreachable object would.
@@ -86,7 +101,8 @@ impl Objects for NativeObjects {
 
     fn call(&self, call: Call) -> LocalBoxFuture<'_, Answer> {
         self.calls.set(self.calls.get() + 1);
-        let down = self.unavailable.get();
+        let down = self.unavailable.get() || self.before.hit();
+        let lose_answer = !down && self.after.hit();
         let wire = serde_json::to_string(&call).expect("calls serialize");
         Box::pin(async move {
             if down {
@@ -100,6 +116,11 @@ impl Objects for NativeObjects {
                 db
             });
             let answer = object::handle(db, call);
+            if lose_answer {
+                return Err(StateError::Unavailable(
+                    "object answer lost after it ran (test)".into(),
+                ));
+            }
             let wire = serde_json::to_string(&answer).expect("answers serialize");
             wire::decode_answer(&wire).map_err(StateError::Failed)?
         })

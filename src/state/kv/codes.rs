@@ -35,15 +35,25 @@ pub async fn issue(
             }
         }
         CodeConsent::Approved { request_id, ttl } => {
-            // One code per consent form (within KV's window: two submissions in the same
-            // instant may both pass this check).
+            // One code per consent form: its code is derived from the request id
+            // (`oauth::code`), so submissions in the same instant write the same code, and a
+            // retry whose first answer was lost gets it again while unused. A first attempt
+            // that failed after marking the form answered but before writing the code is
+            // completed by the retry.
             let answered = keys::answered_request(&request_id);
             if store.get(&answered).await?.is_some() {
-                return Ok(None);
+                let key = keys::code(&opaque::hash(&code.secret));
+                if let Some(issued) = get_json::<KvCode>(store, &key).await? {
+                    let unused = issued.expires_at > code.now
+                        && store.get(&keys::grant_revoked(&issued.grant_id)).await?.is_none()
+                        && grants::read(store, &issued.grant_id).await?.is_none();
+                    return Ok(unused.then_some(code.secret));
+                }
+            } else {
+                store
+                    .put(&answered, "", Some(crate::oauth::session::FORM_TTL))
+                    .await?;
             }
-            store
-                .put(&answered, "", Some(crate::oauth::session::FORM_TTL))
-                .await?;
             let merged = rules::merged(&consented, &code.scopes);
             if merged != consented {
                 let record = Consent {

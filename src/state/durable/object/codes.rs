@@ -41,14 +41,22 @@ pub fn issue(
             }
         }
         CodeConsent::Approved { request_id, ttl } => {
-            // One code per consent form, however often it is submitted.
+            // One code per consent form, however often it is submitted. The form's code is
+            // derived from its request id (`oauth::code`): a retry whose first answer was lost
+            // gets the same code while it is unused; once used, the form is answered.
             let answered = exec(
                 db,
                 "SELECT 1 FROM answered_requests WHERE request_id = ?",
                 &[request_id.as_str().into()],
             )?;
             if !answered.is_empty() {
-                return Ok(None);
+                let text = format!("{object}.{}", code.secret);
+                let unused = exec(
+                    db,
+                    "SELECT 1 FROM codes WHERE hash = ? AND used = 0 AND expires_at > ?",
+                    &[opaque::hash(&text).into(), code.now.into()],
+                )?;
+                return Ok((!unused.is_empty()).then_some(text));
             }
             exec(
                 db,
