@@ -142,8 +142,7 @@ fn wants_page(req: &Request) -> bool {
     let accepts_html = req
         .header("accept")
         .is_some_and(|a| a.contains("text/html"));
-    accepts_html
-        && router::resolve(&req.method, &req.path).is_ok_and(|route| route.is_page())
+    accepts_html && router::resolve(&req.method, &req.path).is_ok_and(|route| route.is_page())
 }
 
 fn method_name(req: &Request) -> String {

@@ -278,7 +278,11 @@ mod tests {
             assert!(!body.contains("KV"), "the detail stays in the log: {body}");
         }
         let cursor = crate::store::StoreError("KV list failed: 400 Invalid cursor".into());
-        assert_eq!(OAuthError::from(cursor).status(), 400, "a made-up cursor is the caller's");
+        assert_eq!(
+            OAuthError::from(cursor).status(),
+            400,
+            "a made-up cursor is the caller's"
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ fn an_assertion_is_not_burnt_when_starting_the_session_fails() {
     };
     store.failing.set(true);
     let outage = post();
-    assert_eq!(outage.status, 503, "the outage is a 503 the platform may retry");
+    assert_eq!(
+        outage.status, 503,
+        "the outage is a 503 the platform may retry"
+    );
     assert!(outage.header("retry-after").is_some());
     store.failing.set(false);
     let r = post();

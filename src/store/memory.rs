@@ -139,12 +139,14 @@ impl MemoryStore {
         let op = ["GET", "WRITE", "LIST"][kind.min(2)];
         check_key(op, key)?;
         if self.faults.hit() {
-            let why = if kind == 1 && self.faults.injected() % 3 == 0 {
+            let why = if kind == 1 && self.faults.injected().is_multiple_of(3) {
                 "429 Too Many Requests"
             } else {
                 "503 Service Unavailable"
             };
-            return Err(StoreError(format!("KV {op} failed: {why} (injected fault)")));
+            return Err(StoreError(format!(
+                "KV {op} failed: {why} (injected fault)"
+            )));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod e2e;
+pub mod faults;
 pub mod flow;
 pub mod http;
 pub mod inprocess;

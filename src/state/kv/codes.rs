@@ -45,7 +45,10 @@ pub async fn issue(
                 let key = keys::code(&opaque::hash(&code.secret));
                 if let Some(issued) = get_json::<KvCode>(store, &key).await? {
                     let unused = issued.expires_at > code.now
-                        && store.get(&keys::grant_revoked(&issued.grant_id)).await?.is_none()
+                        && store
+                            .get(&keys::grant_revoked(&issued.grant_id))
+                            .await?
+                            .is_none()
                         && grants::read(store, &issued.grant_id).await?.is_none();
                     return Ok(unused.then_some(code.secret));
                 }
