@@ -145,6 +145,7 @@ fn assert_all_dead(h: &Harness, held: &Holdings) {
             grace: 0,
             refresh_ttl: 30 * DAY,
             now: h.store.now(),
+            attempt: None,
         };
         let r = block_on(request(h).state().rotate_refresh(rotation));
         assert_eq!(refused(r), Refusal::InvalidRefreshToken);

@@ -258,6 +258,16 @@ fn code_replay_is_refused_and_revokes_the_grant() {
     let b = Browser::new(&s.h, ISSUER);
     let code = get_code(&s, &b, &["profile:read"]);
     let first = redeem(&s, &code).json();
+    // The client used what it got, so a second redemption cannot be a retry: a replay.
+    let refreshed = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+        ],
+        Some((&s.client_id, &s.secret)),
+    );
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     redeem(&s, &code).expect_error(400, "invalid_grant");
     let refresh = first["refresh_token"].as_str().unwrap();
     let leftover =
@@ -270,6 +280,47 @@ fn code_replay_is_refused_and_revokes_the_grant() {
         leftover, 0,
         "grant and refresh token of the first redemption are gone ({refresh})"
     );
+}
+
+/// Issue 17: the answer to a code exchange was lost and the client sends the same request
+/// again before using anything: the same response (same grant, same refresh token; a new
+/// access token). Without the verifier it is a replay.
+#[test]
+fn a_retried_code_exchange_before_any_use_answers_on_the_same_grant() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let code = get_code(&s, &b, &["profile:read"]);
+    let lost = redeem(&s, &code).json();
+    let retried = redeem(&s, &code).json();
+    let gid =
+        |t: &serde_json::Value| claims(&s.h, t["access_token"].as_str().unwrap())["gid"].clone();
+    assert_eq!(gid(&retried), gid(&lost), "the same grant");
+    let refresh = |t: &serde_json::Value| {
+        token(
+            &s,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+            Some((&s.client_id, &s.secret)),
+        )
+    };
+    assert_eq!(retried["refresh_token"], lost["refresh_token"]);
+    assert_eq!(refresh(&retried).status, 200);
+    let replay = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "another-verifier-0123456789-0123456789-0123456789",
+            ),
+        ],
+        Some((&s.client_id, &s.secret)),
+    );
+    replay.expect_error(400, "invalid_grant");
 }
 
 #[test]
@@ -591,12 +642,23 @@ fn consent_form_needs_its_session_and_csrf_token_and_works_once() {
     assert!(r.header("location").is_none());
     // The forged attempt used the request up; a fresh one works once.
     let consent = b.get(&authorize_url(&s.client_id, &[]));
-    assert_eq!(
-        submit_consent(&b, &consent, &["profile:read"], "approve").status,
-        303
-    );
+    let first = submit_consent(&b, &consent, &["profile:read"], "approve");
+    assert_eq!(first.status, 303);
+    // Submitted again (its answer lost): the same code, not a second one.
     let again = submit_consent(&b, &consent, &["profile:read"], "approve");
-    assert_eq!(again.status, 400, "a consent form is answered once");
+    assert_eq!(again.status, 303);
+    assert_eq!(
+        location(&again),
+        location(&first),
+        "one code per consent form"
+    );
+    let code = query_param(&location(&first), "code").unwrap();
+    assert_eq!(redeem(&s, &code).status, 200);
+    let late = submit_consent(&b, &consent, &["profile:read"], "approve");
+    assert_eq!(
+        late.status, 400,
+        "a consent form whose code was used is answered"
+    );
     let stranger = Browser::new(&s.h, ISSUER);
     let r = submit_consent(&stranger, &consent, &["profile:read"], "approve");
     assert_eq!(r.status, 400, "no session, no decision");

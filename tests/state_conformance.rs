@@ -92,6 +92,7 @@ fn rotation(f: &Fixture, token: &str, client: &str, grace: u64) -> RefreshRotati
         grace,
         refresh_ttl: 30 * DAY,
         now: f.now(),
+        attempt: None,
     }
 }
 
@@ -137,6 +138,9 @@ fn kv(f: &Fixture) -> KvState<'_, MemoryStore> {
 
 conformance!(
     a_code_redeems_once_and_a_replay_revokes_what_it_issued,
+    a_retried_exchange_gets_the_same_grant_and_a_replay_without_verifier_revokes,
+    a_repeated_rotation_gets_the_same_successor_and_another_request_is_reuse,
+    a_consent_form_approved_again_gets_the_same_code_until_it_is_used,
     a_wrong_verifier_or_redirect_uri_consumes_the_code,
     an_expired_or_other_clients_code_is_refused_and_left_alone,
     remembered_consent_issues_only_within_what_was_approved,
@@ -167,14 +171,60 @@ fn a_code_redeems_once_and_a_replay_revokes_what_it_issued(s: &impl State, f: &F
     assert_eq!(first.grant.sub, "alice");
     assert_eq!(first.scopes, scopes(&["read"]));
     f.tick();
+    // Its refresh token used: the exchange cannot be a retry, so the code is replayed.
+    let next = block_on(s.rotate_refresh(rotation(f, &first.refresh_token, "app", 0))).unwrap();
+    f.tick();
     let again = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
     assert_eq!(refused(again), Refusal::CodeReplayed);
     assert!(block_on(s.get_grant(&first.grant.grant_id, f.now()))
         .unwrap()
         .is_none());
     f.tick();
-    let rotate = block_on(s.rotate_refresh(rotation(f, &first.refresh_token, "app", 0)));
+    let rotate = block_on(s.rotate_refresh(rotation(f, &next.refresh_token, "app", 0)));
     assert_eq!(refused(rotate), Refusal::InvalidRefreshToken);
+}
+
+/// Issue 17: the exchange's answer was lost and the client sends the same request again
+/// (same code, client, redirect URI and verifier) before using anything: an equivalent
+/// response on the same grant. A replay without the verifier is refused and revokes.
+fn a_retried_exchange_gets_the_same_grant_and_a_replay_without_verifier_revokes(
+    s: &impl State,
+    f: &Fixture,
+) {
+    let code = block_on(s.issue_code(new_code(f, "amy", "app", &["read"]), approved(f)))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let lost = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).unwrap();
+    f.tick();
+    let retried = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).unwrap();
+    assert_eq!(
+        retried.grant.grant_id, lost.grant.grant_id,
+        "the same grant"
+    );
+    assert_eq!(retried.scopes, lost.scopes);
+    assert_ne!(retried.refresh_token, lost.refresh_token);
+    f.tick();
+    let stale = block_on(s.rotate_refresh(rotation(f, &lost.refresh_token, "app", 0)));
+    assert_eq!(
+        refused(stale),
+        Refusal::InvalidRefreshToken,
+        "the lost token is replaced"
+    );
+    f.tick();
+    let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-0";
+    let replay = block_on(s.exchange_code(exchange(f, &code, "app", wrong)));
+    assert_eq!(refused(replay), Refusal::CodeReplayed);
+    assert!(block_on(s.get_grant(&lost.grant.grant_id, f.now()))
+        .unwrap()
+        .is_none());
+    f.tick();
+    let rotate = block_on(s.rotate_refresh(rotation(f, &retried.refresh_token, "app", 0)));
+    assert_eq!(
+        refused(rotate),
+        Refusal::InvalidRefreshToken,
+        "revoked by the replay"
+    );
 }
 
 fn a_wrong_verifier_or_redirect_uri_consumes_the_code(s: &impl State, f: &Fixture) {
@@ -308,6 +358,57 @@ fn rotation_yields_one_successor_and_reuse_revokes_the_grant(s: &impl State, f: 
     assert!(block_on(s.get_grant(&issued.grant.grant_id, f.now()))
         .unwrap()
         .is_none());
+}
+
+/// Issue 17: a consent form approved again after its answer was lost (the same request id,
+/// and so the same derived code secret) gets the same code while it is unused; once it is
+/// redeemed the form is answered and yields nothing.
+fn a_consent_form_approved_again_gets_the_same_code_until_it_is_used(s: &impl State, f: &Fixture) {
+    let code = new_code(f, "una", "app", &["read"]);
+    let form = approved(f);
+    let first = block_on(s.issue_code(code.clone(), form.clone()))
+        .unwrap()
+        .unwrap();
+    f.tick();
+    let again = NewCode {
+        now: f.now(),
+        ..code.clone()
+    };
+    let retried = block_on(s.issue_code(again, form.clone()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(retried, first);
+    f.tick();
+    block_on(s.exchange_code(exchange(f, &first, "app", VERIFIER))).unwrap();
+    f.tick();
+    let late = NewCode {
+        now: f.now(),
+        ..code
+    };
+    assert_eq!(block_on(s.issue_code(late, form)).unwrap(), None);
+}
+
+/// Issue 17: the Worker repeats a rotation whose answer it lost, with the same attempt id:
+/// the same successor. The same token from another request (another attempt) is reuse.
+fn a_repeated_rotation_gets_the_same_successor_and_another_request_is_reuse(
+    s: &impl State,
+    f: &Fixture,
+) {
+    let issued = grant(s, f, "ida", "app");
+    let attempt = |a: &str| RefreshRotation {
+        attempt: Some(a.into()),
+        ..rotation(f, &issued.refresh_token, "app", 0)
+    };
+    let lost = block_on(s.rotate_refresh(attempt("first"))).unwrap();
+    f.tick();
+    let repeated = block_on(s.rotate_refresh(attempt("first"))).unwrap();
+    assert_eq!(repeated.refresh_token, lost.refresh_token);
+    f.tick();
+    let other = block_on(s.rotate_refresh(attempt("second")));
+    assert_eq!(refused(other), Refusal::RefreshReused);
+    f.tick();
+    let dead = block_on(s.rotate_refresh(rotation(f, &lost.refresh_token, "app", 0)));
+    assert_eq!(refused(dead), Refusal::InvalidRefreshToken);
 }
 
 fn within_the_grace_the_previous_token_gets_the_same_successor(s: &impl State, f: &Fixture) {

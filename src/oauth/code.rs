@@ -19,13 +19,15 @@ pub struct CodeRequest<'a> {
     pub scopes: Vec<String>,
 }
 
-/// The code secret for an approved consent form: derived from the form's request id with a
-/// key only this deployment has (the active signing key's private part), so that a retried
-/// approval whose answer was lost gets the same code, while the code stays unguessable from
-/// the request id. Only its hash is stored, as for every code.
-fn form_code_secret<S: Store, C: Crypto>(
+/// A secret derived from `input` with a key only this deployment has (the active signing
+/// key's private part): the same request sent again derives the same secret, which is what
+/// makes a retry after a lost answer get the same result, while the secret stays
+/// unguessable from `input`. Used for the code of a consent form (from its request id) and
+/// for a code's first refresh token (from the code). Only hashes of either are stored.
+pub fn derived_secret<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
-    request_id: &str,
+    purpose: &str,
+    input: &str,
 ) -> Result<String, OAuthError> {
     use hmac::{Hmac, Mac};
     let key = ctx
@@ -38,9 +40,11 @@ fn form_code_secret<S: Store, C: Crypto>(
         .and_then(|d| d.as_str())
         .ok_or_else(|| OAuthError::server("the active signing key has no private part"))?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
-        .map_err(|_| OAuthError::server("code key"))?;
-    mac.update(b"edge-oauth consent form code\0");
-    mac.update(request_id.as_bytes());
+        .map_err(|_| OAuthError::server("derivation key"))?;
+    mac.update(b"edge-oauth ");
+    mac.update(purpose.as_bytes());
+    mac.update(b"\0");
+    mac.update(input.as_bytes());
     Ok(crate::b64::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
@@ -59,7 +63,9 @@ pub async fn issue<S: Store, C: Crypto>(
         scopes: request.scopes,
         code_challenge: request.code_challenge.to_string(),
         secret: match &consent {
-            CodeConsent::Approved { request_id, .. } => form_code_secret(ctx, request_id)?,
+            CodeConsent::Approved { request_id, .. } => {
+                derived_secret(ctx, "consent form code", request_id)?
+            }
             CodeConsent::Remembered => opaque::new_secret(ctx.crypto)?,
         },
         id_nonce: opaque::random_b64(ctx.crypto, 9)?,

@@ -92,6 +92,11 @@ pub struct RefreshRotation {
     pub grace: u64,
     pub refresh_ttl: u64,
     pub now: u64,
+    /// Random per client request: the Worker sends the same value when it repeats a call
+    /// whose answer was lost, and the object answers that repeat with the same successor
+    /// (durable backend; `None` from callers that never repeat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<String>,
 }
 
 /// A grant with its (new or repeated) refresh token, and the scopes for the access token.

@@ -21,13 +21,15 @@ pub async fn exchange<S: Store, C: Crypto>(
     client: &Client,
     params: &Params,
 ) -> Result<Response, OAuthError> {
+    let code = params.require("code")?;
     let exchange = CodeExchange {
-        code: params.require("code")?.to_string(),
+        code: code.to_string(),
         client_id: client.client_id.clone(),
         redirect_uri: params.get("redirect_uri").map(str::to_string),
         code_verifier: params.get("code_verifier").unwrap_or("").to_string(),
         allowed_scopes: super::allowed_scopes(client, ctx.config),
-        refresh_secret: opaque::new_secret(ctx.crypto)?,
+        // Derived from the code: a retry of this exchange gets the same refresh token.
+        refresh_secret: crate::oauth::code::derived_secret(ctx, "first refresh token", code)?,
         chain_key: opaque::new_secret(ctx.crypto)?,
         refresh_ttl: ctx.config.refresh_token_ttl,
         now: ctx.now,

@@ -30,6 +30,7 @@ pub async fn exchange<S: Store, C: Crypto>(
         grace: ctx.config.refresh_reuse_grace,
         refresh_ttl: ctx.config.refresh_token_ttl,
         now: ctx.now,
+        attempt: Some(crate::token::opaque::random_b64(ctx.crypto, 12)?),
     };
     let issued = ctx.state().rotate_refresh(rotation).await?;
     issue::token_response(ctx, issued).await

@@ -28,6 +28,9 @@ use crate::store::{keys, Store};
 use std::future::Future;
 use std::pin::Pin;
 
+/// How often a repeatable object call is sent again after a lost answer.
+const REPEATS: usize = 2;
+
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// The object namespace: the Worker's Durable Object binding, or SQLite in memory natively.
@@ -77,13 +80,23 @@ impl<S: Store> DurableState<'_, S> {
         self.object_of(object).map(|o| (o, seq))
     }
 
+    /// One call to an object. A repeatable call whose answer did not arrive (the object may
+    /// or may not have run it) is sent again, at most [`REPEATS`] times, before the request
+    /// answers 503: the object answers a repeat as it answered the first (docs/consistency.md).
     async fn ask(&self, object: &str, op: Op) -> Answer {
-        self.objects
-            .call(Call {
-                object: object.to_string(),
-                op,
-            })
-            .await
+        let call = Call {
+            object: object.to_string(),
+            op,
+        };
+        let repeats = if call.op.repeatable() { REPEATS } else { 0 };
+        let mut answer = self.objects.call(call.clone()).await;
+        for _ in 0..repeats {
+            if !matches!(answer, Err(StateError::Unavailable(_))) {
+                break;
+            }
+            answer = self.objects.call(call.clone()).await;
+        }
+        answer
     }
 
     /// The live grants of `client_id` behind one listing entry (at most the cap); none

@@ -9,13 +9,13 @@ use serde::Serialize;
 
 /// A request to one object. `object` is the object's own id (it appears in the codes and
 /// grant ids it hands out, so they route back to it).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Call {
     pub object: String,
     pub op: Op,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub enum Op {
     IssueCode {
         code: NewCode,
@@ -58,6 +58,30 @@ pub enum Op {
         now: u64,
     },
     ClearAttempts,
+}
+
+impl Op {
+    /// Whether running this call twice has the effect of running it once, with the same
+    /// answer: the Worker repeats these when an answer is lost (`DurableState::ask`).
+    pub fn repeatable(&self) -> bool {
+        match self {
+            // A used code presented again with its verifier is answered on the same grant.
+            Op::ExchangeCode(_) => true,
+            // The same attempt gets the same successor (`grants::rotate`).
+            Op::Rotate(r) => r.attempt.is_some(),
+            // One code per consent form, the same code again while unused.
+            Op::IssueCode { consent, .. } => matches!(consent, CodeConsent::Approved { .. }),
+            Op::FindRefresh { .. }
+            | Op::RevokeRefresh { .. }
+            | Op::GetGrant { .. }
+            | Op::RevokeGrant { .. }
+            | Op::RevokeUser { .. }
+            | Op::ListGrants { .. }
+            | Op::ClearAttempts => true,
+            // A repeat would count one sign-in attempt twice.
+            Op::CountAttempt { .. } => false,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -68,7 +68,8 @@ impl_from_json!(RefreshRotation {
     allowed_scopes,
     grace,
     refresh_ttl,
-    now,
+    now;
+    attempt,
 });
 impl_from_json!(IssuedGrant {
     grant,
@@ -271,6 +272,7 @@ mod tests {
                 grace: 0,
                 refresh_ttl: 3,
                 now: 4,
+                attempt: Some("x".into()),
             }),
             Op::FindRefresh {
                 token: "t".into(),

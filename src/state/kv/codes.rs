@@ -100,6 +100,9 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         return Err(Refusal::CodeReplayed.into()); // already consumed or revoked: nothing to do
     }
     if let Some(first) = grants::read(store, &code.grant_id).await? {
+        if let Some(issued) = retried_exchange(store, &code, first.clone(), &x).await? {
+            return Ok(issued);
+        }
         grants::revoke(store, &first).await?;
         return Err(Refusal::CodeReplayed.into());
     }
@@ -132,6 +135,40 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         scopes,
         listing: None,
     })
+}
+
+/// The code's grant exists: a retry by the party that started the flow (same client and
+/// `redirect_uri`, a matching `code_verifier`, RFC 7636 §1) while the grant's first refresh
+/// token was never used is the retry of an exchange whose answer was lost, and gets the same
+/// response (the first refresh token is derived from the code; should the signing key have
+/// rotated in between, this call's token replaces the first). Anything else is a replay.
+async fn retried_exchange(
+    store: &impl Store,
+    code: &KvCode,
+    mut grant: super::records::KvGrant,
+    x: &CodeExchange,
+) -> StateResult<Option<IssuedGrant>> {
+    if rules::check_code_use(&code.redirect_uri, &code.code_challenge, x).is_err()
+        || grant.expires_at <= x.now
+        || store
+            .get(&keys::refresh_generation(&grant.grant_id, 1))
+            .await?
+            .is_some()
+    {
+        return Ok(None);
+    }
+    let hash = opaque::hash(&x.refresh_secret);
+    if grant.refresh_hash != hash {
+        grant.refresh_hash = hash;
+        grants::put(store, &grant, x.refresh_ttl, x.now).await?;
+    }
+    let scopes = grant.scopes.clone();
+    Ok(Some(IssuedGrant {
+        refresh_token: ids::refresh_token(&grant.grant_id, 0, &x.refresh_secret),
+        grant: grant.view(),
+        scopes,
+        listing: None,
+    }))
 }
 
 /// Revokes the oldest of (`sub`, `client_id`)'s grants beyond the cap: one KV list of the

@@ -53,6 +53,10 @@ impl KvGrant {
 pub struct RefreshGeneration {
     pub hash: String,
     pub at: u64,
+    /// The request that rotated to this generation (`RefreshRotation::attempt`): the same
+    /// request repeated after a lost answer gets this generation again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<String>,
 }
 
 /// The value of a `client_grant:` index key (durable backend): enough to list a client's
@@ -85,7 +89,7 @@ impl_from_json!(KvGrant {
     refresh_hash,
     chain_key,
 });
-impl_from_json!(RefreshGeneration { hash, at });
+impl_from_json!(RefreshGeneration { hash, at; attempt });
 impl_from_json!(ClientGrantEntry {
     sub,
     scopes,

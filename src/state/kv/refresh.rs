@@ -24,6 +24,7 @@ async fn generation(
         return Ok(Some(RefreshGeneration {
             hash: grant.refresh_hash.clone(),
             at: grant.created_at,
+            attempt: None,
         }));
     }
     Ok(get_json(store, &keys::refresh_generation(&grant.grant_id, g)).await?)
@@ -39,6 +40,9 @@ async fn genuine(
         .await?
         .is_some_and(|g| opaque::matches_hash(parts.secret, &g.hash)))
 }
+
+/// Seconds in which a rotation whose answer was lost may be repeated by the same request.
+const REPEAT_WINDOW: u64 = 60;
 
 pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<IssuedGrant> {
     let parts = ids::parse_refresh(&r.refresh_token).ok_or(Refusal::InvalidRefreshToken)?;
@@ -56,8 +60,12 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
     let repeat = match generation(store, &grant, next).await? {
         None => false,
         Some(successor) => {
-            let in_grace = r.grace > 0 && r.now.saturating_sub(successor.at) <= r.grace;
-            if !in_grace || generation(store, &grant, next + 1).await?.is_some() {
+            let since = r.now.saturating_sub(successor.at);
+            let in_grace = r.grace > 0 && since <= r.grace;
+            // The same request repeated after its answer was lost.
+            let repeated =
+                r.attempt.is_some() && successor.attempt == r.attempt && since <= REPEAT_WINDOW;
+            if !(in_grace || repeated) || generation(store, &grant, next + 1).await?.is_some() {
                 grants::revoke(store, &grant).await?;
                 return Err(Refusal::RefreshReused.into());
             }
@@ -73,6 +81,7 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
         let record = RefreshGeneration {
             hash: opaque::hash(&secret),
             at: r.now,
+            attempt: r.attempt.clone(),
         };
         let key = keys::refresh_generation(&grant.grant_id, next);
         put_json(store, &key, &record, Some(r.refresh_ttl.max(60))).await?;

@@ -96,6 +96,46 @@ pub fn issue(
     Ok(Some(text))
 }
 
+/// A used code presented again by its own client with the same `redirect_uri` and a
+/// `code_verifier` that matches (so by the party that started the flow: PKCE, RFC 7636 §1),
+/// while the grant it created is live and its first refresh token has never been used: the
+/// retry of an exchange whose answer was lost. It gets the same response: the first refresh
+/// token is derived from the code (`oauth::code::derived_secret`), so it is the same one
+/// (should the signing key have rotated in between, this call's token replaces the first,
+/// which no client used). Anything else is a replay (`None`), refused and revoked.
+fn retried_exchange(
+    db: &impl Sql,
+    object: &str,
+    code: &[crate::state::durable::sql::SqlValue],
+    x: &CodeExchange,
+) -> Result<Option<IssuedGrant>, StateError> {
+    let (redirect_uri, challenge, seq) = (code[2].text(), code[4].text(), code[7].int());
+    if code[6].int() != 1 || rules::check_code_use(&redirect_uri, &challenge, x).is_err() {
+        return Ok(None);
+    }
+    let Some(grant) = super::grants::unused_grant(db, object, seq, x.now)? else {
+        return Ok(None);
+    };
+    exec(
+        db,
+        "UPDATE grants SET refresh_hash = ? WHERE seq = ? AND refresh_hash != ?",
+        &[
+            opaque::hash(&x.refresh_secret).into(),
+            seq.into(),
+            opaque::hash(&x.refresh_secret).into(),
+        ],
+    )?;
+    // The first answer may not have reached the Worker, which writes the listing entry.
+    let listing = super::grants::only_grant_listing(db, &grant.client_id, x.now)?;
+    let scopes = grant.scopes.clone();
+    Ok(Some(IssuedGrant {
+        refresh_token: ids::refresh_token(&grant.grant_id, 0, &x.refresh_secret),
+        grant,
+        scopes,
+        listing,
+    }))
+}
+
 /// Redeems a code. When the user had no other live grant of this client, `listing` is the
 /// new generation of their entry in the client's listing, for the Worker to write.
 pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGrant, StateError> {
@@ -117,6 +157,9 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         return Err(Refusal::ConsentWithdrawn.into());
     }
     if row[6].int() != 0 {
+        if let Some(issued) = retried_exchange(db, object, &row, &x)? {
+            return Ok(issued);
+        }
         // RFC 6749 §4.1.2: revoke what the first redemption issued.
         exec(db, "DELETE FROM grants WHERE seq = ?", &[row[7].clone()])?;
         return Err(Refusal::CodeReplayed.into());

@@ -46,6 +46,41 @@ fn live_row(db: &impl Sql, seq: i64, now: u64) -> Result<Option<Row>, StateError
     Ok(rows.into_iter().next())
 }
 
+/// Grant `seq` if it is live and its first refresh token was never used (generation 0).
+pub fn unused_grant(
+    db: &impl Sql,
+    object: &str,
+    seq: i64,
+    now: u64,
+) -> Result<Option<GrantView>, StateError> {
+    Ok(live_row(db, seq, now)?
+        .filter(|row| row[7].int() == 0)
+        .map(|row| view(object, &row)))
+}
+
+/// The current generation of the user's entry in `client_id`'s listing, when their one live
+/// grant of it is the one the entry was made for.
+pub fn only_grant_listing(
+    db: &impl Sql,
+    client_id: &str,
+    now: u64,
+) -> Result<Option<i64>, StateError> {
+    let live = exec(
+        db,
+        "SELECT COUNT(*) FROM grants WHERE client_id = ? AND expires_at > ?",
+        &[client_id.into(), now.into()],
+    )?;
+    if first_int(&live) != 1 {
+        return Ok(None);
+    }
+    let rows = exec(
+        db,
+        "SELECT generation FROM listings WHERE client_id = ?",
+        &[client_id.into()],
+    )?;
+    Ok(rows.first().map(|_| first_int(&rows)))
+}
+
 /// Revokes the oldest of this client's grants so one more fits under the cap; returns how
 /// many live grants of the client there were.
 pub fn cap_for_client(db: &impl Sql, client_id: &str, now: u64) -> Result<usize, StateError> {
@@ -127,6 +162,19 @@ pub fn insert_grant(
     Ok(first_int(&exec(db, "SELECT last_insert_rowid()", &[])?))
 }
 
+/// Seconds in which the Worker may repeat a rotation whose answer it lost.
+const REPEAT_WINDOW: u64 = 60;
+
+/// The attempt id of grant `seq`'s last rotation, while it may still be repeated.
+fn last_attempt(db: &impl Sql, seq: i64) -> Result<Option<String>, StateError> {
+    let rows = exec(
+        db,
+        "SELECT attempt FROM rotation_attempts WHERE seq = ?",
+        &[seq.into()],
+    )?;
+    Ok(rows.first().map(|r| r[0].text()))
+}
+
 pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedGrant, StateError> {
     let parts = ids::parse_refresh(&r.refresh_token).ok_or(Refusal::InvalidRefreshToken)?;
     let seq = seq_of(object, parts.grant_id).ok_or(Refusal::InvalidRefreshToken)?;
@@ -141,8 +189,16 @@ pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedG
     );
     let position = standing(&chain_key, &hash, generation, rotated_at, &parts, r.now)
         .ok_or(Refusal::InvalidRefreshToken)?;
+    // The Worker repeating this very request after losing the object's answer.
+    let repeated = match (&position, r.attempt.as_deref()) {
+        (Standing::Previous { since }, Some(attempt)) if *since <= REPEAT_WINDOW => {
+            last_attempt(db, seq)?.as_deref() == Some(attempt)
+        }
+        _ => false,
+    };
     let repeat = match position {
         Standing::Current => false,
+        _ if repeated => true,
         Standing::Previous { since } if r.grace > 0 && since <= r.grace => true,
         _ => {
             exec(db, "DELETE FROM grants WHERE seq = ?", &[seq.into()])?;
@@ -169,6 +225,18 @@ pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedG
                 seq.into(),
             ],
         )?;
+        if let Some(attempt) = &r.attempt {
+            exec(
+                db,
+                "DELETE FROM rotation_attempts WHERE at < ?",
+                &[r.now.saturating_sub(REPEAT_WINDOW).into()],
+            )?;
+            exec(
+                db,
+                "INSERT OR REPLACE INTO rotation_attempts (seq, attempt, at) VALUES (?, ?, ?)",
+                &[seq.into(), attempt.as_str().into(), r.now.into()],
+            )?;
+        }
     }
     Ok(IssuedGrant {
         refresh_token: ids::refresh_token(&grant.grant_id, next, &secret),

@@ -30,6 +30,8 @@ const SCHEMA: &[&str] = &[
      expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS attempts (at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS listings (client_id TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rotation_attempts (seq INTEGER PRIMARY KEY, \
+     attempt TEXT NOT NULL, at INTEGER NOT NULL)",
 ];
 
 /// Creates the tables if this object has none yet (run when the object starts).
