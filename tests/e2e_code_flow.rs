@@ -149,7 +149,7 @@ fn replayed_code_and_wrong_verifier_are_invalid_grant() {
     )
     .unwrap();
     let verifier_secret = verifier.secret().clone();
-    oauth
+    let first = oauth
         .exchange_code(AuthorizationCode::new(code.clone()))
         .set_pkce_verifier(verifier)
         .request(&http_client())
@@ -172,7 +172,15 @@ fn replayed_code_and_wrong_verifier_are_invalid_grant() {
             ],
         )
     };
-    let d = redeem(&verifier_secret).expect_error(400, "invalid_grant");
+    // The same request again (as after a lost answer): the same tokens, not a replay.
+    let again = redeem(&verifier_secret);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        again.json()["refresh_token"].as_str(),
+        first.refresh_token().map(|t| t.secret().as_str())
+    );
+    // Without the verifier it is a replay: refused, and the grant revoked.
+    let d = redeem(&"y".repeat(43)).expect_error(400, "invalid_grant");
     assert!(d.contains("already used"), "{d}");
     let fresh = query_param(
         &decide(&b, &b.get(auth_url.as_str()), &["profile:read"], "approve"),

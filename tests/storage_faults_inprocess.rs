@@ -37,6 +37,15 @@ fn run(rate: f64, seed: u64) {
         t.reasons
     );
     assert!(s.h.store.faults_injected() > 0, "the run injected faults");
+    // A sign-in that failed halfway left no session that ending all sessions would miss.
+    let keys: Vec<String> = s.h.store.dump().into_iter().map(|(k, _)| k).collect();
+    for session in keys.iter().filter_map(|k| k.strip_prefix("session:")) {
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("user_session:") && k.ends_with(&format!(".{session}"))),
+            "session {session} has no index entry"
+        );
+    }
 }
 
 #[test]

@@ -41,7 +41,10 @@ pub async fn find(
         .map(|s| (hash, s)))
 }
 
-/// Stores a new session under `hash`, first ending the user's oldest beyond the cap.
+/// Stores a new session under `hash`, first ending the user's oldest beyond the cap. The
+/// index entry is written before the session: a sign-in that fails between the two leaves an
+/// entry without a session (ignored: ending it deletes nothing, and it expires), never a
+/// session that ending all sessions would miss.
 pub async fn start(
     store: &impl Store,
     hash: &str,
@@ -49,9 +52,9 @@ pub async fn start(
     ttl: u64,
 ) -> Result<(), OAuthError> {
     make_room(store, &session.sub).await?;
-    put_json(store, &keys::session(hash), session, Some(ttl)).await?;
     let index = keys::user_session(&session.sub, session.created_at, hash);
     store.put(&index, "", Some(ttl)).await?;
+    put_json(store, &keys::session(hash), session, Some(ttl)).await?;
     Ok(())
 }
 
