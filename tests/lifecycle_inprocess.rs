@@ -49,6 +49,43 @@ fn s(v: &Value, k: &str) -> String {
         .to_string()
 }
 
+/// Issue 18: a refresh token has one spelling. The same token with a zero added to its
+/// generation or to its grant's sequence number, or a sign, is not a token of ours: refused
+/// as unknown, and neither rotating nor revoking the real one, which still works.
+#[test]
+fn a_refresh_token_has_exactly_one_spelling() {
+    let st = setup();
+    let b = Browser::new(&st.h, ISSUER);
+    let t1 = tokens(&st, &b, &["profile:read"]);
+    let rt = s(&t1, "refresh_token");
+    let (rest, secret) = rt.rsplit_once('.').unwrap();
+    let (grant, generation) = rest.rsplit_once('.').unwrap();
+    let mut variants = vec![
+        format!("{grant}.0{generation}.{secret}"),
+        format!("{grant}.00{generation}.{secret}"),
+        format!("{grant}.+{generation}.{secret}"),
+    ];
+    if let Some((object, seq)) = grant.rsplit_once('.') {
+        // Durable grant ids end in the grant's sequence number.
+        if seq.bytes().all(|c| c.is_ascii_digit()) {
+            variants.push(format!("{object}.0{seq}.{generation}.{secret}"));
+        }
+    }
+    for variant in &variants {
+        let d = refresh(&st, variant, None).expect_error(400, "invalid_grant");
+        assert!(
+            d.contains("Invalid or expired refresh token"),
+            "{variant}: {d}"
+        );
+        assert_eq!(introspect(&st, variant)["active"], false, "{variant}");
+    }
+    assert_eq!(
+        refresh(&st, &rt, None).status,
+        200,
+        "the real token still works"
+    );
+}
+
 #[test]
 fn refresh_rotates_and_reuse_of_an_old_token_revokes_the_grant() {
     let st = setup();

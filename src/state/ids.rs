@@ -37,6 +37,23 @@ pub fn is_token_text(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
+/// A number as we write it: decimal digits, no sign, no leading zero (but "0"). Every number
+/// inside a token, id or cursor is read with this, so each has exactly one spelling: a
+/// refresh token with a zero added to its generation is not the same token (issue 18).
+pub fn canonical_u64(text: &str) -> Option<u64> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let padded = text.len() > 1 && text.starts_with('0');
+    if !digits || padded {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// [`canonical_u64`] within `i64` (SQLite's integers).
+pub fn canonical_i64(text: &str) -> Option<i64> {
+    canonical_u64(text).and_then(|n| i64::try_from(n).ok())
+}
+
 /// A refresh token's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshParts<'a> {
@@ -55,7 +72,7 @@ pub fn parse_refresh(token: &str) -> Option<RefreshParts<'_>> {
     }
     let mut parts = token.rsplitn(3, '.');
     let secret = parts.next()?;
-    let generation = parts.next()?.parse().ok()?;
+    let generation = canonical_u64(parts.next()?)?;
     let grant_id = parts.next()?;
     (!grant_id.is_empty() && !secret.is_empty()).then_some(RefreshParts {
         grant_id,
@@ -124,7 +141,7 @@ pub fn standing(
 /// A durable grant id's parts: the user's object id and the grant's sequence number there.
 pub fn durable_grant(grant_id: &str) -> Option<(&str, i64)> {
     let (object, seq) = grant_id.split_once('.')?;
-    Some((object, seq.parse().ok()?))
+    Some((object, canonical_i64(seq)?))
 }
 
 /// Characters of a tag in a KV grant id (66 bits of SHA-256).
@@ -157,6 +174,30 @@ pub fn kv_grant_id(client_id: &str, sub: &str, now: u64, nonce: &str) -> String 
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn numbers_in_tokens_have_one_spelling() {
+        for (text, want) in [
+            ("0", Some(0)),
+            ("7", Some(7)),
+            ("10", Some(10)),
+            ("07", None),
+            ("00", None),
+            ("+7", None),
+            ("-7", None),
+            (" 7", None),
+            ("", None),
+            ("1e3", None),
+            ("18446744073709551616", None),
+        ] {
+            assert_eq!(canonical_u64(text), want, "{text:?}");
+        }
+        assert!(parse_refresh("g.1.s").is_some());
+        assert!(parse_refresh("g.01.s").is_none());
+        assert_eq!(durable_grant("obj.12"), Some(("obj", 12)));
+        assert_eq!(durable_grant("obj.012"), None);
+    }
+
     use super::*;
     use crate::token::opaque::hash;
 

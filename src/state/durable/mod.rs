@@ -108,7 +108,10 @@ impl<S: Store> DurableState<'_, S> {
         generation: &str,
         now: u64,
     ) -> StateResult<Vec<GrantView>> {
-        let (Some(object), Ok(generation)) = (self.object_of(object), generation.parse()) else {
+        let (Some(object), Some(generation)) = (
+            self.object_of(object),
+            super::ids::canonical_i64(generation),
+        ) else {
             return Ok(vec![]);
         };
         let op = Op::ListGrants {
@@ -252,7 +255,12 @@ impl<S: Store> State for DurableState<'_, S> {
         limit: usize,
         now: u64,
     ) -> StateResult<Page<GrantView>> {
-        let after = cursor.and_then(|c| c.parse().ok());
+        // A cursor is a grant sequence number as this listing wrote it; anything else is
+        // refused, never read as "from the start".
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(super::ids::canonical_i64(c).ok_or(Refusal::CursorRefused)?),
+        };
         match self
             .ask_user(
                 sub,

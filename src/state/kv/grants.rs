@@ -8,7 +8,7 @@
 
 use super::epoch;
 use super::records::{KvCode, KvGrant};
-use crate::state::{ids, CodeExchange, GrantView, Page, StateResult};
+use crate::state::{ids, CodeExchange, GrantView, Page, Refusal, StateResult};
 use crate::store::{get_json, keys, list_all, put_json, ttl_until, Store};
 use crate::token::opaque;
 
@@ -208,9 +208,13 @@ impl UserCursor {
             });
         };
         let mut parts = text.splitn(3, '.');
+        let number = |p: Option<&str>| {
+            p.and_then(ids::canonical_u64)
+                .and_then(|n| usize::try_from(n).ok())
+        };
         Some(UserCursor {
-            index: parts.next()?.parse().ok()?,
-            skip: parts.next()?.parse().ok()?,
+            index: number(parts.next())?,
+            skip: number(parts.next())?,
             kv: parts.next().map(str::to_string),
         })
     }
@@ -225,7 +229,7 @@ impl UserCursor {
 
 /// A user's live grants, client by client (in client id order), each client's oldest first.
 /// A page may hold fewer than `limit` (revoked or expired entries are skipped); `cursor`
-/// goes on. An unreadable cursor gets an empty last page.
+/// goes on. A cursor this listing did not write is refused.
 pub async fn list_for_user(
     store: &impl Store,
     sub: &str,
@@ -235,10 +239,7 @@ pub async fn list_for_user(
 ) -> StateResult<Page<GrantView>> {
     let mut items = Vec::new();
     let Some(mut at) = UserCursor::parse(cursor) else {
-        return Ok(Page {
-            items,
-            cursor: None,
-        });
+        return Err(Refusal::CursorRefused.into());
     };
     let prefix = keys::user_clients_prefix(sub);
     let clients = store
