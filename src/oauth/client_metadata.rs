@@ -14,6 +14,41 @@ pub fn metadata_error(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClientMetadata, description)
 }
 
+/// Unicode format characters (general category Cf): invisible, yet they change what a text
+/// shows: bidi controls (U+202E turns "gpj.exe" around), zero-width joiners and spaces, the
+/// BOM, the soft hyphen, tag characters. A name or description shown on the consent page
+/// must read as it is (issue 18).
+fn is_format(c: char) -> bool {
+    matches!(
+        c as u32,
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// Control (Cc) or format (Cf) characters: nothing a person reads.
+fn is_invisible(c: char) -> bool {
+    c.is_control() || is_format(c)
+}
+
 pub fn validate_name(name: &str) -> Result<String, OAuthError> {
     let name = name.trim();
     if name.is_empty() {
@@ -24,18 +59,42 @@ pub fn validate_name(name: &str) -> Result<String, OAuthError> {
             "client_name must be at most {MAX_NAME_LEN} characters"
         )));
     }
-    if name.chars().any(char::is_control) {
+    if name.chars().any(is_invisible) {
         return Err(metadata_error(
-            "client_name must not contain control characters",
+            "client_name must not contain control or invisible formatting characters \
+             (such as zero-width or right-to-left override characters)",
         ));
     }
     Ok(name.to_string())
 }
 
+/// Line breaks and tabs as single spaces, trimmed.
+fn one_paragraph(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        let c = if matches!(c, '\r' | '\n' | '\t') {
+            ' '
+        } else {
+            c
+        };
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn validate_description(text: Option<String>) -> Result<Option<String>, OAuthError> {
-    let Some(text) = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
+    // One paragraph: line breaks and tabs (a textarea's) become spaces; any other control or
+    // invisible formatting character is refused rather than stored and shown.
+    let Some(text) = text.map(|t| one_paragraph(&t)).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
+    if text.chars().any(is_invisible) {
+        return Err(metadata_error(
+            "description must not contain control or invisible formatting characters",
+        ));
+    }
     if text.chars().count() > MAX_DESCRIPTION_LEN {
         return Err(metadata_error(format!(
             "description must be at most {MAX_DESCRIPTION_LEN} characters"
@@ -63,9 +122,16 @@ pub fn validate_web_url(field: &str, value: Option<String>) -> Result<Option<Str
     );
     let ok = parsed.host.is_some()
         && (parsed.scheme == "https" || (parsed.scheme == "http" && loopback));
-    if !ok || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !ok || value.chars().any(|c| c.is_whitespace() || is_invisible(c)) {
         return Err(metadata_error(format!(
             "{field} must be an absolute https URL"
+        )));
+    }
+    // `https://www.paypal.com@evil.example/` shows a brand and goes elsewhere; a backslash is
+    // read as `/` by browsers and so moves the host (issue 18).
+    if !parsed.username.is_empty() || parsed.password.is_some() || value.contains('\\') {
+        return Err(metadata_error(format!(
+            "{field} must not contain user information (user@) or backslashes"
         )));
     }
     Ok(Some(value))
@@ -129,6 +195,54 @@ mod tests {
         assert!(validate_name(" ").is_err());
         assert!(validate_name(&"x".repeat(MAX_NAME_LEN + 1)).is_err());
         assert!(validate_name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn names_and_descriptions_refuse_what_a_person_cannot_see() {
+        let invisible = [
+            ("right-to-left override", "Photo\u{202E}gpj.exe"),
+            ("zero-width space", "Pay\u{200B}Pal"),
+            ("zero-width joiner", "Pay\u{200D}Pal"),
+            ("left-to-right isolate", "Pay\u{2066}Pal"),
+            ("byte order mark", "\u{FEFF}PayPal"),
+            ("soft hyphen", "Pay\u{AD}Pal"),
+            ("tag character", "PayPal\u{E0041}"),
+            ("escape", "Pay\u{1B}[31mPal"),
+            ("C1 control", "Pay\u{85}Pal"),
+        ];
+        for (what, text) in invisible {
+            assert!(validate_name(text).is_err(), "name with {what}");
+            assert!(
+                validate_description(Some(text.into())).is_err(),
+                "description with {what}"
+            );
+        }
+        assert_eq!(
+            validate_name("Café Ünïcode 写真").unwrap(),
+            "Café Ünïcode 写真"
+        );
+        // A description is one paragraph: line breaks and tabs become spaces.
+        assert_eq!(
+            validate_description(Some("Prints\r\nalbums\n\tfast".into())).unwrap(),
+            Some("Prints albums fast".into())
+        );
+        assert!(validate_description(Some("a\u{0}b".into())).is_err(), "NUL");
+    }
+
+    #[test]
+    fn web_urls_refuse_userinfo_and_backslashes() {
+        for url in [
+            "https://www.paypal.com@evil.example/",
+            "https://user:pass@evil.example/",
+            "https://evil.example\\.paypal.com/",
+            "https://paypal.com\\@evil.example/",
+        ] {
+            let e = validate_web_url("client_uri", Some(url.into())).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClientMetadata, "{url}");
+        }
+        assert!(
+            validate_web_url("client_uri", Some("https://printer.example/about".into())).is_ok()
+        );
     }
 
     #[test]

@@ -22,6 +22,25 @@ pub struct ConsentPage<'a> {
     pub user_label: &'a str,
 }
 
+/// The application's website as the host a browser would really open (the URL parser's
+/// canonical host: lower case, punycode), linked: `https://www.paypal.com@evil.example/` shows
+/// `evil.example`, never the text before the `@` (issue 18). A URL with user information
+/// (stored before such URLs were refused) links to its host alone.
+fn website_link(uri: &str) -> Option<String> {
+    let parsed = crate::weburl::parse(uri).ok()?;
+    let host = parsed.host.filter(|h| !h.is_empty())?;
+    let href = if parsed.username.is_empty() && parsed.password.is_none() {
+        parsed.href
+    } else {
+        format!("{}://{host}/", parsed.scheme)
+    };
+    Some(format!(
+        "<p class=\"muted\">Website: <a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">{}</a></p>\n",
+        escape(&href),
+        escape(&host)
+    ))
+}
+
 pub fn render(p: &ConsentPage) -> String {
     let name = escape(p.client_name);
     let logo = p
@@ -41,12 +60,7 @@ pub fn render(p: &ConsentPage) -> String {
     let website = p
         .client_uri
         .filter(|uri| is_web_url(uri))
-        .map(|uri| {
-            let uri = escape(uri);
-            format!(
-                "<p class=\"muted\">Website: <a href=\"{uri}\" rel=\"noopener noreferrer\" target=\"_blank\">{uri}</a></p>\n"
-            )
-        })
+        .and_then(website_link)
         .unwrap_or_default();
     let scopes: String = p
         .scopes
@@ -149,12 +163,45 @@ mod tests {
         for needle in [
             "<p>Prints your photos</p>",
             r#"<img src="https://printer.example/logo.png" alt="""#,
-            r#"<a href="https://printer.example" rel="noopener noreferrer""#,
+            // The URL in its canonical form, and the host as its text.
+            r#"<a href="https://printer.example/" rel="noopener noreferrer""#,
+            ">printer.example</a>",
         ] {
             assert!(full.contains(needle), "missing {needle}");
         }
         // The only remote references are the app's own logo and link.
         assert!(!full.contains("<link") && !full.contains("<script"));
+    }
+
+    #[test]
+    fn the_website_shows_the_host_a_browser_would_open() {
+        for (uri, shown, hidden) in [
+            (
+                "https://WWW.Printer.Example/about",
+                "www.printer.example",
+                "WWW.Printer",
+            ),
+            (
+                "https://www.paypal.com@evil.example/",
+                "evil.example",
+                "paypal",
+            ),
+            (
+                "https://www.paypal.com.evil.example/x",
+                "www.paypal.com.evil.example",
+                "/x</a>",
+            ),
+        ] {
+            let html = render(&ConsentPage {
+                client_uri: Some(uri),
+                ..base()
+            });
+            assert!(html.contains(&format!(">{shown}</a>")), "{uri}: {html}");
+            assert!(
+                !html.contains(hidden) || hidden == "/x<",
+                "{uri} shows {hidden}"
+            );
+        }
     }
 
     #[test]
@@ -202,7 +249,8 @@ mod tests {
             ),
             (
                 "website",
-                r#"href="https://x.example/&quot;&gt;&lt;b&gt;x&lt;/b&gt;""#,
+                // Canonical form: the URL parser percent-encodes what HTML would read.
+                r#"href="https://x.example/%22%3E%3Cb%3Ex%3C/b%3E""#,
             ),
             ("scope value", r#"value="a&quot;b" checked"#),
             ("scope description", "&lt;img src=x onerror=alert(1)&gt;"),
