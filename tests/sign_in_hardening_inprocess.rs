@@ -234,6 +234,31 @@ fn wrong_admin_tokens_are_throttled_per_address() {
     );
 }
 
+/// Issue 18: an IPv6 subscriber holds a whole /64, so wrong tokens are counted per /64: ten
+/// guesses from ten addresses of one /64 use up its count; the next /64 has its own.
+#[test]
+fn wrong_admin_tokens_from_one_ipv6_64_share_a_count() {
+    let h = Harness::new();
+    let call = |token: &str, address: &str| {
+        h.call(
+            Request::new(Method::Get, "/api/admin/clients")
+                .with_header("authorization", &format!("Bearer {token}"))
+                .with_header("cf-connecting-ip", address),
+        )
+    };
+    for i in 0..10 {
+        let address = format!("2001:db8:7:8:{i:x}::{i:x}");
+        expect_error(&call("wrong-token", &address), 401, "invalid_token");
+    }
+    let r = call(ADMIN_TOKEN, "2001:db8:7:8:ffff:ffff:ffff:ffff");
+    expect_error(&r, 429, "too_many_requests");
+    assert_eq!(
+        call(ADMIN_TOKEN, "2001:db8:7:9::1").status,
+        200,
+        "another /64"
+    );
+}
+
 #[test]
 fn state_bytes_that_are_not_utf8_come_back_byte_exact() {
     let s = setup();

@@ -32,7 +32,26 @@ pub fn account_key(email: &str) -> String {
 }
 
 pub fn address_key(address: &str) -> String {
-    opaque::hash(&format!("address:{address}"))
+    opaque::hash(&format!("address:{}", address_subject(address)))
+}
+
+/// What a per-address limit counts: an IPv4 address as it is, an IPv6 address by its /64
+/// (one subscriber's prefix: anyone holding one can use any of its 2^64 addresses, so
+/// counting them one by one would not limit anything), an IPv4-mapped IPv6 address as its
+/// IPv4 address. Anything else (absent locally, or not an address) as given.
+pub fn address_subject(address: &str) -> String {
+    use std::net::IpAddr;
+    match address.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => address.to_string(),
+    }
 }
 
 /// Counts one attempt against `subject` if it has fewer than `max` in the window. Attempt
@@ -87,4 +106,38 @@ pub async fn kv_clear(store: &impl Store, account: &str, now: u64) -> StateResul
         .put(&key, &(now + 1).to_string(), Some(WINDOW_SECONDS))
         .await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_counted_by_subscriber() {
+        let cases = [
+            ("203.0.113.7", "203.0.113.7"),
+            ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+            ("2001:0db8:0001:0002::1", "2001:db8:1:2::/64"),
+            ("2001:DB8:1:2:ffff::9", "2001:db8:1:2::/64"),
+            ("::ffff:203.0.113.7", "203.0.113.7"),
+            ("", ""),
+            ("not an address", "not an address"),
+        ];
+        for (address, subject) in cases {
+            assert_eq!(address_subject(address), subject, "{address}");
+        }
+        // Two addresses of one /64 share a count; the next /64 does not.
+        assert_eq!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(
+            address_key("::ffff:198.51.100.1"),
+            address_key("198.51.100.1")
+        );
+    }
 }

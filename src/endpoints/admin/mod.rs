@@ -74,7 +74,10 @@ pub async fn throttle<S: Store, C: Crypto>(
 ) -> Result<(), OAuthError> {
     let address = req.header("cf-connecting-ip").unwrap_or("");
     // One KV key per wrong token (never a rewrite, which KV refuses within a second).
-    let key = opaque::hash(&format!("admin-address:{address}"));
+    let key = opaque::hash(&format!(
+        "admin-address:{}",
+        throttle::address_subject(address)
+    ));
     if throttle::kv_counted(ctx.store, &key).await? >= MAX_ADMIN_FAILURES as usize {
         return Err(OAuthError::new(
             ErrorCode::TooManyRequests,
