@@ -506,3 +506,44 @@ fn docs_and_openapi_use_the_configured_issuer() {
     assert_eq!(api.status, 200);
     assert_eq!(api.json()["servers"][0]["url"], "http://127.0.0.1:8787");
 }
+
+/// Issue 18: a self-registered application is marked "not verified" on the consent page and
+/// `"verified": false` in the admin API until an admin verifies it; admin-created ones are.
+#[test]
+fn portal_apps_are_not_verified_until_an_admin_says_so() {
+    let h = Harness::new();
+    let b = signed_in(&h, "verify@example.com");
+    let (id, _) = created(&b);
+    let path = format!("/api/admin/clients/{id}");
+    assert_eq!(json(&h.admin(Method::Get, &path, None))["verified"], false);
+    let consent_page = || {
+        let challenge = edge_oauth::oauth::pkce::challenge_for(&"v".repeat(43));
+        let url = format!(
+            "/api/oauth/authorize?{}",
+            common::http::form_encode(&[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+        );
+        let page = b.get(&url);
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.body
+    };
+    assert!(consent_page()
+        .contains("Photo Printer <span class=\"unverified\">(not verified)</span> wants access"));
+    let bad = h.admin(Method::Patch, &path, Some(&json!({"verified": "yes"})));
+    common::inprocess::expect_error(&bad, 400, "invalid_client_metadata");
+    let r = h.admin(Method::Patch, &path, Some(&json!({"verified": true})));
+    assert_eq!(json(&r)["verified"], true);
+    let page = consent_page();
+    assert!(page.contains("Photo Printer wants access") && !page.contains("not verified"));
+    let admin_made = h.admin(
+        Method::Post,
+        "/api/admin/clients",
+        Some(&json!({"client_name": "Platform App", "redirect_uris": [REDIRECT], "scope": "profile:read"})),
+    );
+    assert_eq!(json(&admin_made)["verified"], true);
+}

@@ -150,6 +150,7 @@ async fn consent_page<S: Store, C: Crypto>(
         csrf_token: &csrf,
         request_id: &request_id,
         client_name: &client.client_name,
+        verified: client.is_verified(),
         client_description: client.description.as_deref(),
         logo_uri: client.logo_uri.as_deref(),
         client_uri: client.client_uri.as_deref(),

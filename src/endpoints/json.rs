@@ -34,6 +34,15 @@ impl JsonObject {
         }
     }
 
+    /// A boolean field; absent or `null` → `None`.
+    pub fn opt_bool(&self, field: &str) -> Result<Option<bool>, OAuthError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(type_error(field, "true or false")),
+        }
+    }
+
     pub fn str(&self, field: &str) -> Result<String, OAuthError> {
         self.opt_str(field)?
             .ok_or_else(|| OAuthError::invalid_request(format!("{field} is required")))

@@ -59,6 +59,11 @@ pub struct Client {
     pub owner_sub: Option<String>,
     pub created_at: u64,
     pub updated_at: u64,
+    /// Whether the platform vouches for this application: admin-created ones are, those
+    /// registered by anyone else (the portal) are not until an admin says so. `None` in
+    /// records written before the flag: read as [`Client::is_verified`] says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 impl FromJson for AuthMethod {
@@ -82,11 +87,17 @@ impl_from_json!(Client {
     secret_hash,
     owner_sub,
     created_at,
-    updated_at,
+    updated_at;
+    verified,
 });
 
 impl Client {
     pub fn is_confidential(&self) -> bool {
         self.token_endpoint_auth_method.is_confidential()
+    }
+
+    /// Verified by the platform: as an admin set it, else whether an admin registered it.
+    pub fn is_verified(&self) -> bool {
+        self.verified.unwrap_or(self.owner_sub.is_none())
     }
 }

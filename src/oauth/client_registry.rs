@@ -79,6 +79,8 @@ pub fn build(
         scopes,
         token_endpoint_auth_method,
         secret_hash: None,
+        // Self-registered applications are not vouched for until an admin verifies them.
+        verified: Some(owner_sub.is_none()),
         owner_sub,
         created_at: now,
         updated_at: now,
@@ -104,6 +106,7 @@ pub fn replace(
     Ok(Client {
         secret_hash: client.secret_hash.clone(),
         created_at: client.created_at,
+        verified: client.verified,
         ..fresh
     })
 }

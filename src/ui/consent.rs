@@ -13,6 +13,8 @@ pub struct ConsentPage<'a> {
     /// Identifies the pending authorization request the decision applies to.
     pub request_id: &'a str,
     pub client_name: &'a str,
+    /// `false`: the page says the application is not verified by the platform.
+    pub verified: bool,
     pub client_description: Option<&'a str>,
     /// Already checked to be https at registration; escaped all the same.
     pub logo_uri: Option<&'a str>,
@@ -43,6 +45,13 @@ fn website_link(uri: &str) -> Option<String> {
 
 pub fn render(p: &ConsentPage) -> String {
     let name = escape(p.client_name);
+    // Anyone can register an application and name it anything: say when the platform has
+    // not vouched for it, beside the name the user is asked to trust.
+    let unverified = if p.verified {
+        ""
+    } else {
+        " <span class=\"unverified\">(not verified)</span>"
+    };
     let logo = p
         .logo_uri
         .filter(|uri| is_web_url(uri))
@@ -76,7 +85,7 @@ pub fn render(p: &ConsentPage) -> String {
         })
         .collect();
     let body = format!(
-        "<div class=\"app\">{logo}<h1>{name} wants access to your account</h1></div>\n\
+        "<div class=\"app\">{logo}<h1>{name}{unverified} wants access to your account</h1></div>\n\
 {description}{website}\
 <p class=\"muted\">Signed in as {user}</p>\n\
 <form method=\"post\" action=\"{action}\">\n\
@@ -113,6 +122,7 @@ mod tests {
             csrf_token: "csrf123",
             request_id: "req456",
             client_name: "Photo Printer",
+            verified: true,
             client_description: None,
             logo_uri: None,
             client_uri: None,

@@ -228,6 +228,7 @@ mod tests {
             owner_sub: Some("u1".into()),
             created_at: 0,
             updated_at: 0,
+            verified: None,
         }
     }
 

@@ -143,6 +143,10 @@ fn apply_patch<S: Store, C: Crypto>(
         let scope = field(body.opt_str("scope"))?.unwrap_or_default();
         client.scopes = meta::validate_scope(&scope, &ctx.config.scopes)?;
     }
+    // The platform vouches for the application (the consent page stops saying "not verified").
+    if let Some(verified) = field(body.opt_bool("verified"))? {
+        client.verified = Some(verified);
+    }
     if let Some(m) = field(body.opt_str("token_endpoint_auth_method"))? {
         let method = meta::validate_auth_method(&m)?;
         // Switching between public and confidential changes what the client must hold; a new
@@ -170,6 +174,7 @@ pub fn view(client: &Client) -> Value {
         "response_types": ["code"],
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,
+        "verified": client.is_verified(),
     });
     let Some(obj) = v.as_object_mut() else {
         return v;
