@@ -170,7 +170,8 @@ pub fn browser(w: &Worker) -> Browser<'static, Http> {
 /// A fresh client address per call.
 pub fn address() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("2001:db8::{:x}", N.fetch_add(1, Ordering::Relaxed) + 1)
+    // Each in its own /64: per-address limits count an IPv6 subscriber by its /64.
+    format!("2001:db8:{:x}::1", N.fetch_add(1, Ordering::Relaxed) + 1)
 }
 
 /// A built-in account, unique within the Worker.
