@@ -96,8 +96,20 @@ pub async fn post<S: Store, C: Crypto>(
     };
     throttle::succeeded(ctx, &email).await?;
     session::end_current(ctx, req).await?;
-    let set_session =
-        session::start(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
+    let (set_session, session_hash) =
+        session::start_hashed(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
+    // The account may have been deleted while the password was checked: its deletion ends
+    // the sessions it can see, and this one was written only now. Looked up again after the
+    // write, a deleted account is found gone and the session is ended here (issue 18).
+    let still = users::find_by_email(ctx.store, &email).await?;
+    if still.is_none_or(|u| u.sub != user.sub) {
+        session::end_started(ctx, &session_hash).await?;
+        return Ok(pages::error(
+            401,
+            "Sign-in failed",
+            "This account no longer exists.",
+        ));
+    }
     let clear_csrf = session::set_cookie(
         ctx.config,
         session::login_csrf_cookie_name(ctx.config),

@@ -94,7 +94,18 @@ pub async fn start<S: Store, C: Crypto>(
     name: Option<String>,
     email: Option<String>,
 ) -> Result<String, OAuthError> {
+    Ok(start_hashed(ctx, sub, name, email).await?.0)
+}
+
+/// [`start`], also returning the new session's hash (to end it again, [`end_started`]).
+pub async fn start_hashed<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    sub: &str,
+    name: Option<String>,
+    email: Option<String>,
+) -> Result<(String, String), OAuthError> {
     let id = opaque::new_secret(ctx.crypto)?;
+    let hash = opaque::hash(&id);
     let session = Session {
         sub: sub.to_string(),
         name,
@@ -103,19 +114,25 @@ pub async fn start<S: Store, C: Crypto>(
         created_at: ctx.now,
         expires_at: ctx.now + ctx.config.session_ttl,
     };
-    sessions::start(
-        ctx.store,
-        &opaque::hash(&id),
-        &session,
-        ctx.config.session_ttl,
-    )
-    .await?;
-    Ok(set_cookie(
+    sessions::start(ctx.store, &hash, &session, ctx.config.session_ttl).await?;
+    let cookie = set_cookie(
         ctx.config,
         session_cookie_name(ctx.config),
         &id,
         ctx.config.session_ttl,
-    ))
+    );
+    Ok((cookie, hash))
+}
+
+/// Ends a session [`start_hashed`] just started (its user turned out to be gone).
+pub async fn end_started<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    hash: &str,
+) -> Result<(), OAuthError> {
+    match sessions::find_by_hash(ctx.store, hash).await? {
+        Some((_, session)) => sessions::delete(ctx.store, hash, &session).await,
+        None => Ok(()),
+    }
 }
 
 /// Ends the session this browser already holds, if any. A new sign-in replaces it rather than

@@ -41,6 +41,16 @@ pub async fn find(
         .map(|s| (hash, s)))
 }
 
+/// The session stored under `hash` (its cookie's hash), expired or not.
+pub async fn find_by_hash(
+    store: &impl Store,
+    hash: &str,
+) -> Result<Option<(String, Session)>, OAuthError> {
+    Ok(get_json::<Session>(store, &keys::session(hash))
+        .await?
+        .map(|s| (hash.to_string(), s)))
+}
+
 /// Stores a new session under `hash`, first ending the user's oldest beyond the cap. The
 /// index entry is written before the session: a sign-in that fails between the two leaves an
 /// entry without a session (ignored: ending it deletes nothing, and it expires), never a

@@ -39,12 +39,19 @@ pub async fn put(store: &impl Store, user: &User) -> Result<(), OAuthError> {
     Ok(())
 }
 
-/// Removes the record and its email index entry, unless the index already names someone else.
-pub async fn delete(store: &impl Store, user: &User) -> Result<(), OAuthError> {
+/// Removes the email index entry (unless it already names someone else): the account can no
+/// longer sign in, while its record stays for the rest of its deletion.
+pub async fn unlist(store: &impl Store, user: &User) -> Result<(), OAuthError> {
     let index = keys::user_email(&user.email);
     if store.get(&index).await?.as_deref() == Some(user.sub.as_str()) {
         store.delete(&index).await?;
     }
+    Ok(())
+}
+
+/// Removes the record and its email index entry, unless the index already names someone else.
+pub async fn delete(store: &impl Store, user: &User) -> Result<(), OAuthError> {
+    unlist(store, user).await?;
     store.delete(&keys::user(&user.sub)).await?;
     Ok(())
 }

@@ -69,7 +69,12 @@ pub async fn item<S: Store, C: Crypto>(
         .ok_or_else(|| OAuthError::not_found(format!("No user with sub {}", quoted(sub))))?;
     match req.method {
         Method::Delete => {
-            // A deleted account keeps nothing alive: its sessions end and its grants are revoked.
+            // A deleted account keeps nothing alive. Its email stops signing in first, so no
+            // new session can start; a sign-in already past that check ends its own session
+            // when it finds the account gone (`endpoints::login`), or its session is ended
+            // here. Then its sessions end and its grants are revoked, and the record goes
+            // last: a DELETE that failed halfway is retried and finishes the rest.
+            users::unlist(ctx.store, &user).await?;
             crate::state::sessions::delete_all_for(ctx.store, &user.sub).await?;
             crate::state::State::revoke_user(&ctx.state(), &user.sub, None, ctx.now).await?;
             users::delete(ctx.store, &user).await?;
