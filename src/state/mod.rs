@@ -291,6 +291,15 @@ pub trait State {
 
     /// A successful sign-in clears the account's count.
     async fn clear_sign_in_attempts(&self, account: &str, now: u64) -> StateResult<()>;
+
+    /// Counts one failure against `subject` (a wrong admin token from an address) if fewer
+    /// than `max` were counted in the window; `false` otherwise (answer 429, evaluate
+    /// nothing). Exact at any concurrency on the durable backend (the subject's object); on KV
+    /// a count by listing (parallel requests may overshoot).
+    async fn count_failure(&self, subject: &str, max: u32, now: u64) -> StateResult<bool>;
+
+    /// Whether `subject` used up its `max` failures in the window (read only).
+    async fn failures_exhausted(&self, subject: &str, max: u32, now: u64) -> StateResult<bool>;
 }
 
 /// Runs `$body` with `$s` bound to whichever backend `$backend` holds.
@@ -357,5 +366,11 @@ impl<S: crate::store::Store> State for Backend<'_, S> {
     }
     async fn clear_sign_in_attempts(&self, account: &str, now: u64) -> StateResult<()> {
         with_backend!(self, s => s.clear_sign_in_attempts(account, now).await)
+    }
+    async fn count_failure(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
+        with_backend!(self, s => s.count_failure(subject, max, now).await)
+    }
+    async fn failures_exhausted(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
+        with_backend!(self, s => s.failures_exhausted(subject, max, now).await)
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Method, Request};
 use crate::router::Route;
 use crate::state::throttle::{self, WINDOW_SECONDS};
+use crate::state::State;
 use crate::store::Store;
 use crate::token::opaque;
 use sha2::{Digest, Sha256};
@@ -64,35 +65,52 @@ pub fn uses_admin_token(route: &Route, req: &Request) -> bool {
 }
 
 /// Runs before every call that [`uses_admin_token`] (one place, so no endpoint can miss it):
-/// wrong tokens are counted per `CF-Connecting-IP` (one count for all when absent, as
-/// locally), and past the limit every attempt from there, right or wrong, is `429` until the
-/// window ends, so the count cannot be used to test guesses. A wrong token answers its `401`
-/// here; a right one goes on to the endpoint, which checks it again.
+/// wrong tokens are counted per `CF-Connecting-IP` (an IPv6 address by its /64; one count for
+/// all when absent, as locally). A wrong token takes one of the window's
+/// [`MAX_ADMIN_FAILURES`] places *before* it is answered, atomically (the address's Durable
+/// Object), so at any concurrency at most that many wrong tokens get their `401`; past it
+/// every request from there, right or wrong, is `429` until the window ends, so the count
+/// cannot be used to test guesses. A right token goes on to the endpoint, which checks it
+/// again.
 pub async fn throttle<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<(), OAuthError> {
     let address = req.header("cf-connecting-ip").unwrap_or("");
-    // One KV key per wrong token (never a rewrite, which KV refuses within a second).
-    let key = opaque::hash(&format!(
+    let subject = opaque::hash(&format!(
         "admin-address:{}",
         throttle::address_subject(address)
     ));
-    if throttle::kv_counted(ctx.store, &key).await? >= MAX_ADMIN_FAILURES as usize {
-        return Err(OAuthError::new(
+    let state = ctx.state();
+    let too_many = || {
+        OAuthError::new(
             ErrorCode::TooManyRequests,
             format!(
                 "Too many wrong admin tokens from this address; retry in {WINDOW_SECONDS} seconds"
             ),
-        ));
-    }
+        )
+    };
     match authorize(ctx.config, req) {
-        // No credential at all is not a guess.
+        // A guess: answered 401 only if it took a place in the window.
         Err(e) if req.header("authorization").is_some() => {
-            throttle::kv_record(ctx.store, &key, ctx.now).await?;
+            if !state
+                .count_failure(&subject, MAX_ADMIN_FAILURES, ctx.now)
+                .await?
+            {
+                return Err(too_many());
+            }
             Err(e)
         }
-        _ => Ok(()),
+        // A right token (or none at all, not a guess): refused while the address is throttled.
+        _ => {
+            if state
+                .failures_exhausted(&subject, MAX_ADMIN_FAILURES, ctx.now)
+                .await?
+            {
+                return Err(too_many());
+            }
+            Ok(())
+        }
     }
 }
 

@@ -334,4 +334,28 @@ impl<S: Store> State for DurableState<'_, S> {
         self.ask(&object, Op::ClearAttempts).await?;
         Ok(())
     }
+
+    async fn count_failure(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
+        let object = self.objects.id_for(&format!("failures:{subject}"))?;
+        let window = throttle::WINDOW_SECONDS;
+        match self
+            .ask(&object, Op::CountAttempt { max, window, now })
+            .await?
+        {
+            Reply::Flag(allowed) => Ok(allowed),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn failures_exhausted(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
+        let object = self.objects.id_for(&format!("failures:{subject}"))?;
+        let window = throttle::WINDOW_SECONDS;
+        match self
+            .ask(&object, Op::AttemptsExhausted { max, window, now })
+            .await?
+        {
+            Reply::Flag(exhausted) => Ok(exhausted),
+            other => Err(unexpected(other)),
+        }
+    }
 }

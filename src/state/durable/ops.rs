@@ -57,6 +57,12 @@ pub enum Op {
         window: u64,
         now: u64,
     },
+    /// Whether `max` attempts were counted within the window (read only).
+    AttemptsExhausted {
+        max: u32,
+        window: u64,
+        now: u64,
+    },
     ClearAttempts,
 }
 
@@ -77,7 +83,8 @@ impl Op {
             | Op::RevokeGrant { .. }
             | Op::RevokeUser { .. }
             | Op::ListGrants { .. }
-            | Op::ClearAttempts => true,
+            | Op::ClearAttempts
+            | Op::AttemptsExhausted { .. } => true,
             // A repeat would count one sign-in attempt twice.
             Op::CountAttempt { .. } => false,
         }

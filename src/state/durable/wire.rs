@@ -146,6 +146,11 @@ impl FromJson for Op {
                 window: field(members()?, "window")?,
                 now: field(members()?, "now")?,
             },
+            "AttemptsExhausted" => Op::AttemptsExhausted {
+                max: field(members()?, "max")?,
+                window: field(members()?, "window")?,
+                now: field(members()?, "now")?,
+            },
             "ClearAttempts" => Op::ClearAttempts,
             other => return Err(unknown(other)),
         })

@@ -100,4 +100,12 @@ impl<S: Store> State for KvState<'_, S> {
     async fn clear_sign_in_attempts(&self, account: &str, now: u64) -> StateResult<()> {
         throttle::kv_clear(self.store, account, now).await
     }
+
+    async fn count_failure(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
+        throttle::kv_count(self.store, subject, max, now).await
+    }
+
+    async fn failures_exhausted(&self, subject: &str, max: u32, _now: u64) -> StateResult<bool> {
+        Ok(throttle::kv_counted(self.store, subject).await? >= max as usize)
+    }
 }

@@ -71,6 +71,14 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
             Some(c) => grants::list_for_listing(db, object, &c, generation, limit, now),
         }
         .map(Reply::Grants),
+        Op::AttemptsExhausted { max, window, now } => {
+            let seen = exec(
+                db,
+                "SELECT COUNT(*) FROM attempts WHERE at > ?",
+                &[now.saturating_sub(window).into()],
+            )?;
+            Ok(Reply::Flag(first_int(&seen) >= i64::from(max)))
+        }
         Op::CountAttempt { max, window, now } => {
             count_attempt(db, max, window, now).map(Reply::Flag)
         }
