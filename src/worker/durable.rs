@@ -3,7 +3,7 @@
 
 use crate::json_codec;
 use crate::state::durable::object;
-use crate::state::durable::ops::{Answer, Call};
+use crate::state::durable::ops::{Answer, Call, Op};
 use crate::state::durable::sql::{Row, Sql, SqlValue};
 use crate::state::durable::wire;
 use crate::state::durable::{LocalBoxFuture, Objects};
@@ -51,8 +51,9 @@ impl Sql for ObjectSql {
     }
 }
 
-#[durable_object(fetch)]
+#[durable_object(alarm)]
 pub struct UserState {
+    state: State,
     sql: ObjectSql,
     migrated: std::cell::Cell<bool>,
 }
@@ -61,22 +62,54 @@ impl DurableObject for UserState {
     fn new(state: State, _env: Env) -> Self {
         UserState {
             sql: ObjectSql(state.storage().sql()),
+            state,
             migrated: std::cell::Cell::new(false),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let text = req.text().await?;
+        let mut counted = false;
         // From here to the answer nothing awaits: the operation is atomic for this user.
         let answer: Answer = match json_codec::decode::<Call>(&text) {
-            Ok(call) => self
-                .migrate()
-                .and_then(|()| object::handle(&self.sql, call)),
+            Ok(call) => {
+                counted = matches!(call.op, Op::CountAttempt { .. });
+                self.migrate()
+                    .and_then(|()| object::handle(&self.sql, call))
+            }
             Err(e) => Err(StateError::Failed(format!("malformed call: {e}"))),
         };
+        if counted {
+            // An object made to count attempts (most often for an email with no account) is
+            // removed once they expire, rather than kept forever (issue 18).
+            let storage = self.state.storage();
+            if storage.get_alarm().await?.is_none() {
+                let after = std::time::Duration::from_secs(object::IDLE_CHECK_SECONDS);
+                storage.set_alarm(after).await?;
+            }
+        }
         let text =
             serde_json::to_string(&answer).map_err(|e| worker::Error::RustError(e.to_string()))?;
         Response::ok(text)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = (js_sys::Date::now() / 1000.0) as u64;
+        let storage = self.state.storage();
+        let idle = self
+            .migrate()
+            .and_then(|()| object::idle(&self.sql, now))
+            .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+        match idle {
+            object::Idle::Remove => storage.delete_all().await?,
+            object::Idle::CheckAgainIn(seconds) => {
+                storage
+                    .set_alarm(std::time::Duration::from_secs(seconds))
+                    .await?
+            }
+            object::Idle::Keep => {}
+        }
+        Response::ok("")
     }
 }
 

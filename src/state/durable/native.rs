@@ -48,6 +48,13 @@ impl Sql for Db {
     }
 }
 
+/// One object's database, in memory with its tables (for tests of the object's logic).
+pub fn object_db() -> impl Sql {
+    let db = Db(Connection::open_in_memory().expect("sqlite in memory"));
+    object::migrate(&db).expect("schema");
+    db
+}
+
 #[derive(Default)]
 pub struct NativeObjects {
     objects: RefCell<HashMap<String, Db>>,

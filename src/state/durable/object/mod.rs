@@ -86,6 +86,53 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
     }
 }
 
+/// How long after counting an attempt an object checks whether it holds anything else: the
+/// attempt window (15 minutes) and a minute.
+pub const IDLE_CHECK_SECONDS: u64 = crate::state::throttle::WINDOW_SECONDS + 60;
+
+/// What an object does when its alarm rings.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Idle {
+    /// Nothing left but expired attempts: delete the object's storage, so the object no
+    /// longer exists (one is made for every email anyone tries to sign in with).
+    Remove,
+    /// Attempts still count: look again then.
+    CheckAgainIn(u64),
+    /// A user's object with codes, grants or consents: keep it.
+    Keep,
+}
+
+/// Drops expired attempts, then decides whether anything is left ([`Idle`]). Every table
+/// but `attempts` is looked at, whatever later versions add.
+pub fn idle(db: &impl Sql, now: u64) -> Result<Idle, StateError> {
+    let window = crate::state::throttle::WINDOW_SECONDS;
+    exec(
+        db,
+        "DELETE FROM attempts WHERE at <= ?",
+        &[now.saturating_sub(window).into()],
+    )?;
+    let tables = exec(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'attempts' \
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+        &[],
+    )?;
+    for table in tables {
+        let name = table.first().map(SqlValue::text).unwrap_or_default();
+        if !exec(db, &format!("SELECT 1 FROM \"{name}\" LIMIT 1"), &[])?.is_empty() {
+            return Ok(Idle::Keep);
+        }
+    }
+    let oldest = exec(db, "SELECT MIN(at) FROM attempts", &[])?;
+    match oldest.first().and_then(|r| r.first()) {
+        Some(SqlValue::Int(at)) => {
+            let due = (*at as u64 + window).saturating_sub(now) + 1;
+            Ok(Idle::CheckAgainIn(due))
+        }
+        _ => Ok(Idle::Remove),
+    }
+}
+
 /// One sign-in attempt, if fewer than `max` happened within `window` seconds.
 fn count_attempt(db: &impl Sql, max: u32, window: u64, now: u64) -> Result<bool, StateError> {
     exec(
@@ -127,4 +174,37 @@ pub(crate) fn scopes_of(value: &SqlValue) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::durable::native::object_db;
+    use crate::state::throttle::WINDOW_SECONDS;
+
+    #[test]
+    fn an_object_left_with_expired_attempts_only_is_removed() {
+        let db = object_db();
+        let t = 1_800_000_000;
+        assert!(count_attempt(&db, 10, WINDOW_SECONDS, t).unwrap());
+        assert!(count_attempt(&db, 10, WINDOW_SECONDS, t + 100).unwrap());
+        // The oldest attempt still counts: look again when it expires.
+        assert_eq!(
+            idle(&db, t + IDLE_CHECK_SECONDS - 200).unwrap(),
+            Idle::CheckAgainIn(WINDOW_SECONDS - (IDLE_CHECK_SECONDS - 200) + 1)
+        );
+        assert_eq!(idle(&db, t + 100 + WINDOW_SECONDS).unwrap(), Idle::Remove);
+    }
+
+    #[test]
+    fn a_users_object_with_anything_else_is_kept() {
+        let db = object_db();
+        exec(
+            &db,
+            "INSERT INTO consents (client_id, scopes, expires_at) VALUES ('c', 'read', 1)",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(idle(&db, 1_900_000_000).unwrap(), Idle::Keep);
+    }
 }
