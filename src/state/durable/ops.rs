@@ -58,6 +58,22 @@ pub enum Op {
         now: u64,
     },
     ClearAttempts,
+    /// Portal: a new application of this user, made by one-time form `submission`.
+    ClaimApp {
+        client_id: String,
+        submission: String,
+        limit: usize,
+        expires_at: u64,
+    },
+    /// Portal: the application was deleted (it no longer counts).
+    ReleaseApp {
+        client_id: String,
+    },
+    /// Portal: a one-time form (rotation) acts once.
+    ClaimSubmission {
+        submission: String,
+        expires_at: u64,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +83,7 @@ pub enum Reply {
     Grant(Option<GrantView>),
     Flag(bool),
     Count(usize),
+    Claim(crate::state::AppClaim),
     Grants(Page<GrantView>),
     Done,
 }
