@@ -129,14 +129,8 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
             "/developers/apps/{client_id}"
         )));
     }
-    let mut secret = None;
-    let changed = client_ops::update(ctx.store, client_id, |current| {
-        let mut client = current.clone();
-        secret = Some(registry::rotate_secret(ctx.crypto, &mut client, ctx.now)?);
-        Ok::<_, OAuthError>(client)
-    })
-    .await?;
-    let (Some(client), Some(secret)) = (changed.transpose()?, secret) else {
+    let rotated = client_ops::rotate_secret(ctx.store, ctx.crypto, client_id, ctx.now).await?;
+    let Some((client, secret)) = rotated else {
         return Ok(not_found());
     };
     let page = pages::html(200, ui::credentials(&client, Some(&secret)));

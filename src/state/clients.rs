@@ -8,14 +8,19 @@
 //!   grant (each use of a grant reads its client), is gone once `delete` has answered, even
 //!   if a racing edit writes the record back afterwards: [`update`] re-reads the tombstone
 //!   after its write and removes what it wrote, answering "gone".
+//! - **A rotation is never lost.** [`rotate_secret`] writes the secret's hash to its own key,
+//!   read with the record in the same bulk read; edits write the record only. So an edit
+//!   racing a rotation cannot bring the old secret back, on both backends.
 //! - **Edits merge.** [`update`] applies its change to the record as it is when the change
-//!   runs (re-read, not the copy the request began with), so a rotation, an edit and an added
-//!   Try-it callback each change only their own fields. KV has no compare-and-set: two
+//!   runs (re-read, not the copy the request began with), so an edit and an added Try-it
+//!   callback each change only their own fields. KV has no compare-and-set: two record
 //!   changes whose read and write overlap (one KV round trip) can still lose one; the page
 //!   or API answer shows what was saved.
 
 use super::{AppClaim, State};
+use crate::crypto::Crypto;
 use crate::error::OAuthError;
+use crate::oauth::client_registry as registry;
 use crate::model::Client;
 use crate::store::{clients, keys, put_json, Store};
 
@@ -74,6 +79,29 @@ pub async fn update<E>(
     Ok(Some(Ok(updated)))
 }
 
+/// Gives a confidential client a new secret (only its hash is kept) and returns the secret
+/// with the client: `Ok(None)` when the client is gone, also when a deletion raced this. The
+/// hash goes to its own key, `client_secret:`, which nothing else writes: an edit racing the
+/// rotation cannot restore the old secret, and the new one works as soon as this answers.
+pub async fn rotate_secret(
+    store: &impl Store,
+    crypto: &impl Crypto,
+    client_id: &str,
+    now: u64,
+) -> Result<Option<(Client, String)>, OAuthError> {
+    let Some(mut client) = clients::get(store, client_id).await? else {
+        return Ok(None);
+    };
+    let secret = registry::rotate_secret(crypto, &mut client, now)?;
+    let hash = client.secret_hash.clone().unwrap_or_default();
+    store.put(&keys::client_secret(client_id), &hash, None).await?;
+    if clients::is_deleted(store, client_id).await? {
+        let _ = store.delete(&keys::client_secret(client_id)).await;
+        return Ok(None);
+    }
+    Ok(Some((client, secret)))
+}
+
 /// Deletes a client for good, and with it every grant it holds: every use of a grant (code
 /// exchange, refresh, introspection, listings) needs the client, so none works once the
 /// tombstone is written, whatever their number; their rows expire with their TTL.
@@ -87,6 +115,7 @@ pub async fn delete(
     // Tidying only: the tombstone already decides. A racing edit may have written the record
     // within this second (KV then refuses the delete); the tombstone still hides it.
     let _ = store.delete(&keys::client(id)).await;
+    let _ = store.delete(&keys::client_secret(id)).await;
     if let Some(owner) = &client.owner_sub {
         let _ = store.delete(&keys::owner_client(owner, id)).await;
         state.release_app(owner, id).await?;

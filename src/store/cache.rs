@@ -8,7 +8,7 @@
 //! shows a change in other locations only within about 60 s. Absent clients are not cached,
 //! so a new client is usable at once.
 
-use crate::store::keys::{CLIENT_DELETED_PREFIX, CLIENT_PREFIX};
+use crate::store::keys::{CLIENT_DELETED_PREFIX, CLIENT_PREFIX, CLIENT_SECRET_PREFIX};
 use std::cell::{Cell, RefCell};
 
 /// How long an entry is served without asking KV.
@@ -33,7 +33,9 @@ pub fn epoch() -> u64 {
 /// Whether records under `key` are cached at all. An entry may also be a bulk read of a
 /// client and its tombstone, keyed by their keys joined with `\n`.
 pub fn caches(key: &str) -> bool {
-    key.starts_with(CLIENT_PREFIX) || key.starts_with(CLIENT_DELETED_PREFIX)
+    key.starts_with(CLIENT_PREFIX)
+        || key.starts_with(CLIENT_DELETED_PREFIX)
+        || key.starts_with(CLIENT_SECRET_PREFIX)
 }
 
 /// Whether the entry `entry` (one key, or several joined with `\n`) includes `key`.

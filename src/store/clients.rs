@@ -21,13 +21,21 @@ pub async fn get(store: &impl Store, client_id: &str) -> Result<Option<Client>, 
     }
     let record = keys::client(client_id);
     let tombstone = keys::client_deleted(client_id);
-    let found = store.get_many(&[&record, &tombstone]).await?;
-    match (found.first().cloned().flatten(), found.get(1).cloned().flatten()) {
-        (Some(text), None) => decode(&text)
-            .map(Some)
-            .map_err(|e| OAuthError::server(format!("corrupt record at {record}: {e}"))),
-        _ => Ok(None),
+    let secret = keys::client_secret(client_id);
+    let mut found = store
+        .get_many(&[&record, &tombstone, &secret])
+        .await?
+        .into_iter();
+    let (Some(Some(text)), Some(None)) = (found.next(), found.next()) else {
+        return Ok(None);
+    };
+    let mut client: Client = decode(&text)
+        .map_err(|e| OAuthError::server(format!("corrupt record at {record}: {e}")))?;
+    if let Some(Some(rotated)) = found.next() {
+        // A rotated secret lives in its own key (`state::clients::rotate_secret`).
+        client.secret_hash = Some(rotated);
     }
+    Ok(Some(client))
 }
 
 /// Whether `client_id` was deleted (its tombstone is written), read fresh.

@@ -88,16 +88,10 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
     client_id: &str,
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
-    find(ctx, client_id).await?;
-    let mut secret = None;
-    let changed = client_ops::update(ctx.store, client_id, |current| {
-        let mut client = current.clone();
-        secret = Some(registry::rotate_secret(ctx.crypto, &mut client, ctx.now)?);
-        Ok::<_, OAuthError>(client)
-    })
-    .await?;
-    match changed {
-        Some(client) => Ok(Response::json(200, &with_secret(view(&client?), secret)).no_store()),
+    match client_ops::rotate_secret(ctx.store, ctx.crypto, client_id, ctx.now).await? {
+        Some((client, secret)) => {
+            Ok(Response::json(200, &with_secret(view(&client), Some(secret))).no_store())
+        }
         None => Err(gone(client_id)),
     }
 }
