@@ -67,7 +67,6 @@ impl<'w> Dev<'w> {
         ]
     }
 
-
     /// The ids of this developer's applications, as the portal lists them.
     fn listed(&self) -> Vec<String> {
         let page = self.b.get("/developers");
@@ -123,10 +122,21 @@ fn client_with_grant(w: &Worker) -> (App, String) {
 }
 
 fn assert_gone(w: &Worker, app: &App, refresh: &str, context: &str) {
-    let r = w.admin("GET", &format!("/api/admin/clients/{}", app.client_id), None);
-    assert_eq!(r.status, 404, "{context}: the deleted client is back: {}", r.body);
+    let r = w.admin(
+        "GET",
+        &format!("/api/admin/clients/{}", app.client_id),
+        None,
+    );
+    assert_eq!(
+        r.status, 404,
+        "{context}: the deleted client is back: {}",
+        r.body
+    );
     let r = app.refresh(w, refresh);
-    assert_ne!(r.status, 200, "{context}: a refresh token from before the deletion refreshed");
+    assert_ne!(
+        r.status, 200,
+        "{context}: a refresh token from before the deletion refreshed"
+    );
     assert!(r.status < 500, "{context}: {}", r.body);
     let list = w.admin("GET", "/api/admin/clients?limit=100", None);
     assert!(
@@ -192,12 +202,27 @@ fn a_portal_delete_is_final_against_racing_portal_edits_rotations_and_try_it() {
             });
             assert_eq!(replies[0].status, 303, "{}", replies[0].body);
             for r in &replies {
-                assert!(r.status < 500 || r.status == 503, "{:?}", statuses(&replies));
+                assert!(
+                    r.status < 500 || r.status == 503,
+                    "{:?}",
+                    statuses(&replies)
+                );
             }
             let context = format!("{backend:?} round {round}");
-            let r = w.admin("GET", &format!("/api/admin/clients/{}", app.client_id), None);
-            assert_eq!(r.status, 404, "{context}: the deleted app is back: {}", r.body);
-            assert!(!dev.listed().contains(&app.client_id), "{context}: still listed");
+            let r = w.admin(
+                "GET",
+                &format!("/api/admin/clients/{}", app.client_id),
+                None,
+            );
+            assert_eq!(
+                r.status, 404,
+                "{context}: the deleted app is back: {}",
+                r.body
+            );
+            assert!(
+                !dev.listed().contains(&app.client_id),
+                "{context}: still listed"
+            );
             assert_eq!(dev.b.get(&base).status, 404, "{context}");
         }
     }
@@ -256,7 +281,10 @@ fn the_per_developer_limit_is_exact_under_parallel_creations() {
             assert_eq!(listed, 25);
         } else {
             // KV: counted by listing (docs/consistency.md); the listing stays bounded.
-            assert!(created >= 25 && listed <= 40, "{created} created, {listed} listed");
+            assert!(
+                created >= 25 && listed <= 40,
+                "{created} created, {listed} listed"
+            );
         }
         // Full: one more is refused.
         let r = cookie.create(&csrf, "limit-after");
@@ -270,7 +298,10 @@ fn a_resubmitted_creation_form_creates_one_application() {
         let w = backend.worker();
         let dev = Dev::sign_in(w, "reload");
         let page = dev.b.get("/developers");
-        let (csrf, form) = (hidden(&page.body, "csrf_token"), hidden(&page.body, "submission"));
+        let (csrf, form) = (
+            hidden(&page.body, "csrf_token"),
+            hidden(&page.body, "submission"),
+        );
         let cookie = dev.poster();
         // A reload after the answer re-sends the same form: nothing more is created.
         let first = cookie.create(&csrf, &form);
@@ -350,10 +381,22 @@ fn deleting_a_developer_deletes_their_applications() {
             client_id: credential(&made.body, "client_id"),
             secret: credential(&made.body, "client_secret"),
         };
-        let r = w.admin("DELETE", &format!("/api/admin/users/{}", dev.person.sub), None);
+        let r = w.admin(
+            "DELETE",
+            &format!("/api/admin/users/{}", dev.person.sub),
+            None,
+        );
         assert_eq!(r.status, 204, "{}", r.body);
-        let r = w.admin("GET", &format!("/api/admin/clients/{}", app.client_id), None);
-        assert_eq!(r.status, 404, "{backend:?}: the app outlived its developer: {}", r.body);
+        let r = w.admin(
+            "GET",
+            &format!("/api/admin/clients/{}", app.client_id),
+            None,
+        );
+        assert_eq!(
+            r.status, 404,
+            "{backend:?}: the app outlived its developer: {}",
+            r.body
+        );
         let r = app.post(w, "/api/oauth/introspect", &[("token", "x")]);
         assert_eq!(r.status, 401, "{backend:?}: {}", r.body);
     }

@@ -171,8 +171,14 @@ fn portal_client(f: &Fixture, owner: &str) -> edge_oauth::model::Client {
         ..Draft::default()
     };
     let catalog = edge_oauth::oauth::scope::ScopeCatalog::default();
-    let mut c = build(draft, &catalog, f.unique("c")[30..].into(), Some(owner.into()), f.now())
-        .unwrap();
+    let mut c = build(
+        draft,
+        &catalog,
+        f.unique("c")[30..].into(),
+        Some(owner.into()),
+        f.now(),
+    )
+    .unwrap();
     c.secret_hash = Some("h0".into());
     c
 }
@@ -222,16 +228,26 @@ fn a_deleted_client_stays_deleted_when_a_racing_edit_writes_it_back(s: &impl Sta
     // What an edit that read the client before the deletion writes after it.
     let stale = serde_json::to_string(&c).unwrap();
     block_on(f.store.put(&keys::client(&c.client_id), &stale, None)).unwrap();
-    block_on(f.store.put(&keys::owner_client("eve", &c.client_id), "", None)).unwrap();
-    assert!(block_on(clients::get(&f.store, &c.client_id)).unwrap().is_none());
-    assert!(block_on(clients::list_for_owner(&f.store, "eve")).unwrap().is_empty());
+    block_on(
+        f.store
+            .put(&keys::owner_client("eve", &c.client_id), "", None),
+    )
+    .unwrap();
+    assert!(block_on(clients::get(&f.store, &c.client_id))
+        .unwrap()
+        .is_none());
+    assert!(block_on(clients::list_for_owner(&f.store, "eve"))
+        .unwrap()
+        .is_empty());
     f.tick();
     let edit = block_on(update(&f.store, &c.client_id, |c| Ok::<_, ()>(c.clone()))).unwrap();
     assert!(edit.is_none());
     let crypto = edge_oauth::crypto::native::NativeCrypto::new();
-    assert!(block_on(rotate_secret(&f.store, &crypto, &c.client_id, f.now()))
-        .unwrap()
-        .is_none());
+    assert!(
+        block_on(rotate_secret(&f.store, &crypto, &c.client_id, f.now()))
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn a_rotated_secret_survives_an_edit_of_the_record(s: &impl State, f: &Fixture) {
@@ -245,9 +261,15 @@ fn a_rotated_secret_survives_an_edit_of_the_record(s: &impl State, f: &Fixture) 
         .unwrap()
         .unwrap();
     // An edit that read the record before the rotation writes its old copy afterwards.
-    block_on(f.store.put(&keys::client(&c.client_id), &serde_json::to_string(&c).unwrap(), None))
+    block_on(f.store.put(
+        &keys::client(&c.client_id),
+        &serde_json::to_string(&c).unwrap(),
+        None,
+    ))
+    .unwrap();
+    let read = block_on(clients::get(&f.store, &c.client_id))
+        .unwrap()
         .unwrap();
-    let read = block_on(clients::get(&f.store, &c.client_id)).unwrap().unwrap();
     assert_eq!(read.secret_hash, rotated.secret_hash);
     assert_ne!(read.secret_hash.as_deref(), Some("h0"));
     // Record, tombstone and rotated secret are one read.

@@ -202,9 +202,7 @@ pub async fn create<S: Store, C: Crypto>(
                 public,
                 error: Some((
                     "form",
-                    format!(
-                        "You already have {MAX_APPS_PER_USER} applications; delete one first."
-                    ),
+                    format!("You already have {MAX_APPS_PER_USER} applications; delete one first."),
                 )),
             };
             return list_page(ctx, &session, 400, &form).await;

@@ -142,7 +142,6 @@ pub fn rotate_secret(
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

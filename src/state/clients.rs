@@ -20,8 +20,8 @@
 use super::{AppClaim, State};
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use crate::oauth::client_registry as registry;
 use crate::model::Client;
+use crate::oauth::client_registry as registry;
 use crate::store::{clients, keys, put_json, Store};
 
 /// Most portal applications one developer may have (exact on the durable backend).
@@ -94,7 +94,9 @@ pub async fn rotate_secret(
     };
     let secret = registry::rotate_secret(crypto, &mut client, now)?;
     let hash = client.secret_hash.clone().unwrap_or_default();
-    store.put(&keys::client_secret(client_id), &hash, None).await?;
+    store
+        .put(&keys::client_secret(client_id), &hash, None)
+        .await?;
     if clients::is_deleted(store, client_id).await? {
         let _ = store.delete(&keys::client_secret(client_id)).await;
         return Ok(None);

@@ -21,8 +21,9 @@ pub mod native;
 
 use self::ops::{Answer, Call, Op, Reply};
 use super::{
-    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
-    Refusal, State, StateError, StateResult, MAX_GRANTS_PER_CLIENT, SUBMISSION_TTL,
+    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page,
+    RefreshRotation, Refusal, State, StateError, StateResult, MAX_GRANTS_PER_CLIENT,
+    SUBMISSION_TTL,
 };
 use crate::store::{keys, Store};
 use std::future::Future;

@@ -24,8 +24,8 @@ pub mod records;
 mod refresh;
 
 use super::{
-    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
-    State, StateResult,
+    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page,
+    RefreshRotation, State, StateResult,
 };
 use crate::store::Store;
 

@@ -37,7 +37,12 @@ pub fn claim(
 
 /// The application is gone: it no longer counts.
 pub fn release(db: &impl super::Sql, client_id: &str) -> Result<(), StateError> {
-    exec(db, "DELETE FROM apps WHERE client_id = ?", &[client_id.into()]).map(drop)
+    exec(
+        db,
+        "DELETE FROM apps WHERE client_id = ?",
+        &[client_id.into()],
+    )
+    .map(drop)
 }
 
 /// `true` the first time `submission` is seen (until `expires_at`).
