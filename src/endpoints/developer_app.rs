@@ -78,8 +78,20 @@ pub async fn item<S: Store, C: Crypto>(
     let draft = draft(&params);
     // The form's fields replace those of the record as it is now: a secret rotated or a
     // Try-it callback added since this page was shown is kept (the secret is not a field).
+    let shown = params
+        .get("shown_redirect_uris")
+        .map(|s| s.lines().map(|l| l.trim().to_string()).collect::<Vec<_>>());
     let changed = client_ops::update(ctx.store, client_id, |current| {
-        registry::replace(current, draft.clone(), &ctx.config.scopes, ctx.now)
+        let mut merged = draft.clone();
+        if let (Some(shown), Some(uris)) = (&shown, merged.redirect_uris.as_mut()) {
+            // A three-way merge: what the form lists, plus what was added since it was shown.
+            for added in current.redirect_uris.iter().filter(|u| !shown.contains(u)) {
+                if !uris.contains(added) {
+                    uris.push(added.clone());
+                }
+            }
+        }
+        registry::replace(current, merged, &ctx.config.scopes, ctx.now)
     })
     .await?;
     match changed {

@@ -183,7 +183,10 @@ pub fn app(
         escape(&client.client_name)
     );
     body += &format!(
-        "<h2>Settings</h2><form method=\"post\" action=\"/developers/apps/{id}\">{csrf}{}<button type=\"submit\">Save</button></form>",
+        "<h2>Settings</h2><form method=\"post\" action=\"/developers/apps/{id}\">{csrf}{}{}<button type=\"submit\">Save</button></form>",
+        // The URIs this page showed: saving removes only those the form dropped, so one added
+        // meanwhile (Try it, another tab) is kept.
+        hidden_input("shown_redirect_uris", &client.redirect_uris.join("\n")),
         fields(form, catalog, false)
     );
     let registered = client.redirect_uris.iter().any(|u| u == try_redirect);
