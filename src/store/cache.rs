@@ -118,6 +118,18 @@ mod tests {
     }
 
     #[test]
+    fn a_bulk_entry_goes_when_any_of_its_keys_is_written() {
+        // A client read with its tombstone and rotated secret is one entry.
+        let joined = "client:b\nclient_deleted:b\nclient_secret:b";
+        for written in ["client:b", "client_deleted:b", "client_secret:b"] {
+            put(joined, "[]", 0.0, epoch());
+            assert!(get(joined, 1.0).is_some());
+            forget(written);
+            assert_eq!(get(joined, 1.0), None, "{written}");
+        }
+    }
+
+    #[test]
     fn stays_bounded() {
         for i in 0..(MAX_ENTRIES * 3) {
             put(&format!("client:{i}"), "v", 0.0, epoch());
