@@ -386,6 +386,61 @@ fn portal_off_removes_every_portal_path() {
 }
 
 #[test]
+fn an_edit_from_a_page_shown_before_try_it_added_its_callback_keeps_the_callback() {
+    let h = Harness::new();
+    let b = signed_in(&h, "dev@example.com");
+    let (id, secret) = created(&b);
+    let page = b.get(&format!("/developers/apps/{id}"));
+    // Meanwhile (another tab, or racing this edit) Try it adds the callback and the secret
+    // is rotated.
+    let r = b.post_form(
+        &format!("/developers/apps/{id}/try"),
+        &[("csrf_token", &csrf(&b)), ("add_callback", "1")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let rotated = b.post_form(
+        &format!("/developers/apps/{id}/secret"),
+        &[("csrf_token", &csrf(&b))],
+    );
+    let new_secret = credential(&rotated.body, "client_secret");
+    assert_ne!(new_secret, secret);
+    // The edit form of the earlier page, saved now with one URI removed.
+    let r = b.post_form(
+        &format!("/developers/apps/{id}"),
+        &[
+            ("csrf_token", &hidden(&page.body, "csrf_token")),
+            (
+                "shown_redirect_uris",
+                &hidden(&page.body, "shown_redirect_uris"),
+            ),
+            ("client_name", "Renamed"),
+            ("redirect_uris", "https://app.example/callback"),
+            ("scope", "profile:read"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let admin = json(&h.admin(Method::Get, &format!("/api/admin/clients/{id}"), None));
+    let callback = format!("{}/developers/callback", common::inprocess::ISSUER);
+    assert_eq!(
+        admin["redirect_uris"],
+        json!(["https://app.example/callback", callback]),
+        "the removed URI goes, the Try-it callback added meanwhile stays"
+    );
+    // The rotated secret still works after the edit.
+    let r = token(
+        &h,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        &id,
+        &new_secret,
+    );
+    assert_eq!(
+        r.status, 400,
+        "authenticated (invalid_grant), not 401: {}",
+        r.body
+    );
+}
+
+#[test]
 fn try_it_runs_the_flow_to_the_provider_callback_and_exchanges_the_code() {
     let h = Harness::new();
     let b = signed_in(&h, "dev@example.com");

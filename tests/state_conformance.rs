@@ -160,7 +160,127 @@ conformance!(
     revoking_all_ends_what_came_before_even_in_the_same_second_and_nothing_after,
     sign_in_attempts_are_counted_up_to_the_limit,
     lifetimes_end_codes_and_refresh_tokens,
+    a_one_time_form_acts_once_per_user,
+    portal_applications_are_counted_to_the_limit_and_released_by_deletion,
+    a_deleted_client_stays_deleted_when_a_racing_edit_writes_it_back,
+    a_rotated_secret_survives_an_edit_of_the_record,
 );
+
+fn portal_client(f: &Fixture, owner: &str) -> edge_oauth::model::Client {
+    use edge_oauth::oauth::client_registry::{build, Draft};
+    let draft = Draft {
+        client_name: Some("App".into()),
+        redirect_uris: Some(vec![REDIRECT.into()]),
+        scope: Some("profile:read".into()),
+        ..Draft::default()
+    };
+    let catalog = edge_oauth::oauth::scope::ScopeCatalog::default();
+    let mut c = build(
+        draft,
+        &catalog,
+        f.unique("c")[30..].into(),
+        Some(owner.into()),
+        f.now(),
+    )
+    .unwrap();
+    c.secret_hash = Some("h0".into());
+    c
+}
+
+fn a_one_time_form_acts_once_per_user(s: &impl State, f: &Fixture) {
+    assert!(block_on(s.claim_submission("ann", "form1", f.now())).unwrap());
+    assert!(!block_on(s.claim_submission("ann", "form1", f.now())).unwrap());
+    assert!(block_on(s.claim_submission("ann", "form2", f.now())).unwrap());
+    assert!(block_on(s.claim_submission("bob", "form1", f.now())).unwrap());
+}
+
+fn portal_applications_are_counted_to_the_limit_and_released_by_deletion(
+    s: &impl State,
+    f: &Fixture,
+) {
+    use edge_oauth::state::clients::{create, delete, MAX_APPS_PER_USER};
+    let mut made = Vec::new();
+    for i in 0..MAX_APPS_PER_USER {
+        let c = portal_client(f, "dev");
+        let claim = block_on(create(&f.store, s, &c, Some(&format!("f{i}")), f.now())).unwrap();
+        assert_eq!(claim, AppClaim::Claimed, "application {i}");
+        made.push(c);
+    }
+    let extra = portal_client(f, "dev");
+    let full = block_on(create(&f.store, s, &extra, Some("f-extra"), f.now())).unwrap();
+    assert_eq!(full, AppClaim::Full);
+    // The same form sent again creates nothing, whatever the count.
+    let again = block_on(create(&f.store, s, &extra, Some("f0"), f.now())).unwrap();
+    assert_eq!(again, AppClaim::Repeat);
+    f.tick();
+    block_on(delete(&f.store, s, &made[0])).unwrap();
+    // A form refused for the limit may be sent again once there is room.
+    let room = block_on(create(&f.store, s, &extra, Some("f-extra"), f.now())).unwrap();
+    assert_eq!(room, AppClaim::Claimed);
+    let listed = block_on(edge_oauth::store::clients::list_for_owner(&f.store, "dev")).unwrap();
+    assert_eq!(listed.len(), MAX_APPS_PER_USER);
+}
+
+fn a_deleted_client_stays_deleted_when_a_racing_edit_writes_it_back(s: &impl State, f: &Fixture) {
+    use edge_oauth::state::clients::{create, delete, rotate_secret, update};
+    use edge_oauth::store::{clients, keys, Store};
+    let c = portal_client(f, "eve");
+    block_on(create(&f.store, s, &c, Some("f"), f.now())).unwrap();
+    f.tick();
+    block_on(delete(&f.store, s, &c)).unwrap();
+    f.tick();
+    // What an edit that read the client before the deletion writes after it.
+    let stale = serde_json::to_string(&c).unwrap();
+    block_on(f.store.put(&keys::client(&c.client_id), &stale, None)).unwrap();
+    block_on(
+        f.store
+            .put(&keys::owner_client("eve", &c.client_id), "", None),
+    )
+    .unwrap();
+    assert!(block_on(clients::get(&f.store, &c.client_id))
+        .unwrap()
+        .is_none());
+    assert!(block_on(clients::list_for_owner(&f.store, "eve"))
+        .unwrap()
+        .is_empty());
+    f.tick();
+    let edit = block_on(update(&f.store, &c.client_id, |c| Ok::<_, ()>(c.clone()))).unwrap();
+    assert!(edit.is_none());
+    let crypto = edge_oauth::crypto::native::NativeCrypto::new();
+    assert!(
+        block_on(rotate_secret(&f.store, &crypto, &c.client_id, f.now()))
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn a_rotated_secret_survives_an_edit_of_the_record(s: &impl State, f: &Fixture) {
+    use edge_oauth::state::clients::{create, rotate_secret};
+    use edge_oauth::store::{clients, keys, Store};
+    let c = portal_client(f, "rob");
+    block_on(create(&f.store, s, &c, Some("f"), f.now())).unwrap();
+    f.tick();
+    let crypto = edge_oauth::crypto::native::NativeCrypto::new();
+    let (rotated, _) = block_on(rotate_secret(&f.store, &crypto, &c.client_id, f.now()))
+        .unwrap()
+        .unwrap();
+    // An edit that read the record before the rotation writes its old copy afterwards.
+    block_on(f.store.put(
+        &keys::client(&c.client_id),
+        &serde_json::to_string(&c).unwrap(),
+        None,
+    ))
+    .unwrap();
+    let read = block_on(clients::get(&f.store, &c.client_id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.secret_hash, rotated.secret_hash);
+    assert_ne!(read.secret_hash.as_deref(), Some("h0"));
+    // Record, tombstone and rotated secret are one read.
+    let (r0, _, _) = f.store.op_counts();
+    block_on(clients::get(&f.store, &c.client_id)).unwrap();
+    assert_eq!(f.store.op_counts().0 - r0, 1);
+}
 
 fn a_code_redeems_once_and_a_replay_revokes_what_it_issued(s: &impl State, f: &Fixture) {
     let code = block_on(s.issue_code(new_code(f, "alice", "app", &["read"]), approved(f)))

@@ -11,7 +11,9 @@ use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Method, Request, Response};
+use crate::oauth::client_metadata::validate_redirect_uris;
 use crate::oauth::{params::Params, pkce, session};
+use crate::state::clients as client_ops;
 use crate::store::{clients, Store};
 use crate::token::opaque;
 use crate::ui::try_it;
@@ -53,14 +55,25 @@ pub async fn start<S: Store, C: Crypto>(
                 ),
             ));
         }
-        client.redirect_uris.push(redirect_uri.clone());
-        let validated = crate::oauth::client_metadata::validate_redirect_uris(client.redirect_uris);
-        client.redirect_uris = match validated {
-            Ok(uris) => uris,
-            Err(e) => return Ok(pages::error(400, "Request refused", &e.description)),
+        // Added to the record as it is now: an edit saved meanwhile is kept.
+        let changed = client_ops::update(ctx.store, client_id, |current| {
+            let mut c = current.clone();
+            if !c.redirect_uris.contains(&redirect_uri) {
+                c.redirect_uris.push(redirect_uri.clone());
+            }
+            c.redirect_uris = validate_redirect_uris(c.redirect_uris)?;
+            c.updated_at = ctx.now;
+            Ok::<_, OAuthError>(c)
+        })
+        .await?;
+        client = match changed {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => return Ok(pages::error(400, "Request refused", &e.description)),
+            None => {
+                let missing = "There is no application with this client ID among yours.";
+                return Ok(pages::error(404, "Application not found", missing));
+            }
         };
-        client.updated_at = ctx.now;
-        clients::put(ctx.store, &client).await?;
     }
     let verifier = opaque::new_secret(ctx.crypto)?;
     let state = opaque::random_b64(ctx.crypto, 16)?;

@@ -12,14 +12,15 @@ use crate::model::Session;
 use crate::oauth::client_registry::{self as registry, Draft, FieldError};
 use crate::oauth::params::Params;
 use crate::oauth::session;
+use crate::state::{clients as client_ops, AppClaim};
 use crate::store::{clients, Store};
 use crate::ui::developers::{self as ui, Form};
 
 pub const PATH: &str = "/developers";
 
-/// Most applications one user may register (a KV count, so two parallel creations can pass it
-/// by one; an abuse bound, not an exact quota).
-pub const MAX_APPS_PER_USER: usize = 25;
+/// Most applications one user may register: exact on the durable backend (counted in the
+/// user's object), a count by listing on KV (docs/consistency.md).
+pub use crate::state::clients::MAX_APPS_PER_USER;
 
 /// The signed-in portal user, or the response to send instead: 404 when the portal is off,
 /// the login page for a GET (then back to `return_to`), 401 for a POST.
@@ -118,9 +119,37 @@ async fn list_page<S: Store, C: Crypto>(
         &apps,
         form,
         &session.csrf_token,
+        &new_submission(ctx)?,
         &ctx.config.scopes,
     );
     Ok(pages::html(status, html))
+}
+
+/// A fresh one-time id for a form that must act once (creation, rotation).
+pub fn new_submission<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Result<String, OAuthError> {
+    crate::token::opaque::random_b64(ctx.crypto, 16)
+}
+
+/// The form's one-time id: the one it carries, or (a form from before ids, or a script) a
+/// fresh one, which then acts as every such form did. Shaped like our ids, else a 400 page.
+pub fn submission<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    params: &Params,
+) -> Result<Result<String, Response>, OAuthError> {
+    match params.get("submission") {
+        None => new_submission(ctx).map(Ok),
+        Some(id) if crate::oauth::identifiers::is_client_id(id) => Ok(Ok(id.to_string())),
+        Some(_) => Ok(Err(pages::error(
+            400,
+            "Request refused",
+            "The form's submission id is malformed; reload the page.",
+        ))),
+    }
+}
+
+/// The page for a one-time form sent again.
+pub fn already_done(back: &str) -> Response {
+    pages::html(409, ui::already_done(back))
 }
 
 /// `POST /developers/apps`: registers an application owned by the signed-in user.
@@ -146,18 +175,10 @@ pub async fn create<S: Store, C: Crypto>(
         }
         .into(),
     );
-    let owned = clients::list_for_owner(ctx.store, &session.sub).await?;
-    if owned.len() >= MAX_APPS_PER_USER {
-        let form = Form {
-            draft,
-            public,
-            error: Some((
-                "form",
-                format!("You already have {MAX_APPS_PER_USER} applications; delete one first."),
-            )),
-        };
-        return list_page(ctx, &session, 400, &form).await;
-    }
+    let form_id = match submission(ctx, &params)? {
+        Ok(id) => id,
+        Err(page) => return Ok(page),
+    };
     let client_id = registry::new_client_id(ctx.crypto)?;
     let built = registry::build(
         draft.clone(),
@@ -171,7 +192,22 @@ pub async fn create<S: Store, C: Crypto>(
         Err(e) => return list_page(ctx, &session, 400, &field_form(draft, public, e)).await,
     };
     let secret = registry::new_secret(ctx.crypto, &mut client, ctx.now)?;
-    clients::put(ctx.store, &client).await?;
+    let state = ctx.state();
+    match client_ops::create(ctx.store, &state, &client, Some(&form_id), ctx.now).await? {
+        AppClaim::Claimed => {}
+        AppClaim::Repeat => return Ok(already_done(PATH)),
+        AppClaim::Full => {
+            let form = Form {
+                draft,
+                public,
+                error: Some((
+                    "form",
+                    format!("You already have {MAX_APPS_PER_USER} applications; delete one first."),
+                )),
+            };
+            return list_page(ctx, &session, 400, &form).await;
+        }
+    }
     let page = pages::html(201, ui::credentials(&client, secret.as_deref()));
     Ok(pages::allow_script(page, ui::COPY_SCRIPT_HASH))
 }

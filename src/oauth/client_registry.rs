@@ -8,7 +8,6 @@ use super::scope::ScopeCatalog;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{AuthMethod, Client};
-use crate::store::{clients, Store};
 use crate::token::opaque;
 
 /// Client metadata as submitted (RFC 7591 §2 names), before validation.
@@ -144,14 +143,6 @@ pub fn rotate_secret(
             "This is a public client (token_endpoint_auth_method \"none\"); it has no secret",
         )
     })
-}
-
-/// Removes a client, and with it every grant it holds.
-pub async fn delete(store: &impl Store, client: &Client) -> Result<(), OAuthError> {
-    // Its grants go with it, in one write whatever their number: every use of a grant (code
-    // exchange, refresh, introspection, listings) needs the client, so none works once this
-    // record is gone; their rows expire with their TTL.
-    clients::delete(store, client).await
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! Clients, users, sessions and the access-token revocation list stay in KV on both: they are
 //! read-mostly, read everywhere, and edge APIs read the revocation list.
 
+pub mod clients;
 pub mod durable;
 pub mod ids;
 pub mod kv;
@@ -219,6 +220,21 @@ impl From<Refusal> for OAuthError {
 
 pub type StateResult<T> = Result<T, StateError>;
 
+/// What [`State::claim_app`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AppClaim {
+    /// Counted: create the application.
+    Claimed,
+    /// This form was already acted on: create nothing.
+    Repeat,
+    /// The developer has the most applications allowed: create nothing.
+    Full,
+}
+
+/// How long a portal form's one-time submission id is remembered (a day: a reload later
+/// than that acts again, and the page is long stale by then).
+pub const SUBMISSION_TTL: u64 = 86_400;
+
 /// The named transitions. Each doc states the guarantee on the default (durable) backend;
 /// `docs/consistency.md` adds the KV backend's window.
 #[allow(async_fn_in_trait)]
@@ -300,6 +316,26 @@ pub trait State {
 
     /// Whether `subject` used up its `max` failures in the window (read only).
     async fn failures_exhausted(&self, subject: &str, max: u32, now: u64) -> StateResult<bool>;
+
+    /// Counts a new portal application `client_id` of `sub`, made by the one-time form
+    /// `submission`, before it is written: `Repeat` when that form was already acted on,
+    /// `Full` when `sub` already has `limit`. Exact at any concurrency (the user's object);
+    /// on KV a count by listing (docs/consistency.md).
+    async fn claim_app(
+        &self,
+        sub: &str,
+        client_id: &str,
+        submission: &str,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<AppClaim>;
+
+    /// A portal application of `sub` was deleted: it no longer counts.
+    async fn release_app(&self, sub: &str, client_id: &str) -> StateResult<()>;
+
+    /// `true` the first time the one-time form `submission` of `sub` is acted on (a secret
+    /// rotation): exactly once at any concurrency (the user's object); on KV best effort.
+    async fn claim_submission(&self, sub: &str, submission: &str, now: u64) -> StateResult<bool>;
 }
 
 /// Runs `$body` with `$s` bound to whichever backend `$backend` holds.
@@ -372,5 +408,22 @@ impl<S: crate::store::Store> State for Backend<'_, S> {
     }
     async fn failures_exhausted(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
         with_backend!(self, s => s.failures_exhausted(subject, max, now).await)
+    }
+
+    async fn claim_app(
+        &self,
+        sub: &str,
+        client_id: &str,
+        submission: &str,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<AppClaim> {
+        with_backend!(self, s => s.claim_app(sub, client_id, submission, limit, now).await)
+    }
+    async fn release_app(&self, sub: &str, client_id: &str) -> StateResult<()> {
+        with_backend!(self, s => s.release_app(sub, client_id).await)
+    }
+    async fn claim_submission(&self, sub: &str, submission: &str, now: u64) -> StateResult<bool> {
+        with_backend!(self, s => s.claim_submission(sub, submission, now).await)
     }
 }

@@ -8,7 +8,7 @@
 //! shows a change in other locations only within about 60 s. Absent clients are not cached,
 //! so a new client is usable at once.
 
-use crate::store::keys::CLIENT_PREFIX;
+use crate::store::keys::{CLIENT_DELETED_PREFIX, CLIENT_PREFIX, CLIENT_SECRET_PREFIX};
 use std::cell::{Cell, RefCell};
 
 /// How long an entry is served without asking KV.
@@ -30,9 +30,17 @@ pub fn epoch() -> u64 {
     WRITES.with(Cell::get)
 }
 
-/// Whether records under `key` are cached at all.
+/// Whether records under `key` are cached at all. An entry may also be a bulk read of a
+/// client and its tombstone, keyed by their keys joined with `\n`.
 pub fn caches(key: &str) -> bool {
     key.starts_with(CLIENT_PREFIX)
+        || key.starts_with(CLIENT_DELETED_PREFIX)
+        || key.starts_with(CLIENT_SECRET_PREFIX)
+}
+
+/// Whether the entry `entry` (one key, or several joined with `\n`) includes `key`.
+fn covers(entry: &str, key: &str) -> bool {
+    entry.split('\n').any(|k| k == key)
 }
 
 /// The record under `key` if it was read within [`TTL_MS`] of `now_ms`.
@@ -70,7 +78,7 @@ pub fn put(key: &str, value: &str, now_ms: f64, epoch: u64) {
 pub fn forget(key: &str) {
     if caches(key) {
         WRITES.with(|w| w.set(w.get() + 1));
-        ENTRIES.with(|e| e.borrow_mut().retain(|(k, _, _)| k != key));
+        ENTRIES.with(|e| e.borrow_mut().retain(|(k, _, _)| !covers(k, key)));
     }
 }
 
@@ -107,6 +115,18 @@ mod tests {
         forget("session:abc");
         put(KEY, "v2", 4.0, e);
         assert_eq!(get(KEY, 5.0).as_deref(), Some("v2"));
+    }
+
+    #[test]
+    fn a_bulk_entry_goes_when_any_of_its_keys_is_written() {
+        // A client read with its tombstone and rotated secret is one entry.
+        let joined = "client:b\nclient_deleted:b\nclient_secret:b";
+        for written in ["client:b", "client_deleted:b", "client_secret:b"] {
+            put(joined, "[]", 0.0, epoch());
+            assert!(get(joined, 1.0).is_some());
+            forget(written);
+            assert_eq!(get(joined, 1.0), None, "{written}");
+        }
     }
 
     #[test]

@@ -47,6 +47,29 @@ pub fn client(client_id: &str) -> String {
     format!("{CLIENT_PREFIX}{}", bounded(client_id))
 }
 
+/// `client_deleted:{client_id}` → "", no TTL: the client was deleted, for good. Read with the
+/// client record in one bulk read; every reader and writer of the client honours it.
+pub const CLIENT_DELETED_PREFIX: &str = "client_deleted:";
+
+pub fn client_deleted(client_id: &str) -> String {
+    format!("{CLIENT_DELETED_PREFIX}{}", bounded(client_id))
+}
+
+/// `client_secret:{client_id}` → the SHA-256 (base64url) of the client's current secret, once
+/// it was rotated: the rotation writes this key alone, so an edit of the record racing it
+/// cannot bring the old secret back. Read with the record in the same bulk read.
+pub const CLIENT_SECRET_PREFIX: &str = "client_secret:";
+
+pub fn client_secret(client_id: &str) -> String {
+    format!("{CLIENT_SECRET_PREFIX}{}", bounded(client_id))
+}
+
+/// `submission:{b64(sub)}:{hash(id)}` → the result, KV backend: a portal form (creation,
+/// rotation) with this one-time submission id was acted on.
+pub fn submission(sub: &str, id_hash: &str) -> String {
+    format!("submission:{}:{}", sub_part(sub), bounded(id_hash))
+}
+
 /// `owner_client:{b64(sub)}:` prefix: the portal lists (and counts) a developer's clients.
 pub fn owner_clients_prefix(sub: &str) -> String {
     format!("owner_client:{}:", sub_part(sub))

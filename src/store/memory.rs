@@ -180,6 +180,21 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// One key's value as a reader sees it (stale for `serve_stale_for`), uncounted.
+    fn read(&self, key: &str) -> Result<Option<String>, StoreError> {
+        check_key("GET", key)?;
+        let entries = self.entries.borrow();
+        let Some(e) = entries.get(key) else {
+            return Ok(None);
+        };
+        if self.stale_for.get() > 0 && self.now.get() < e.written_at + self.stale_for.get() {
+            return Ok(e.previous.clone());
+        }
+        Ok(self.live(e).then(|| e.value.clone()).flatten())
+    }
+}
+
 /// KV answers 414 for a key (or list prefix) longer than 512 UTF-8 bytes.
 fn check_key(op: &str, key: &str) -> Result<(), StoreError> {
     if key.len() > MAX_KEY_BYTES {
@@ -194,14 +209,13 @@ fn check_key(op: &str, key: &str) -> Result<(), StoreError> {
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.count(0, key)?;
-        let entries = self.entries.borrow();
-        let Some(e) = entries.get(key) else {
-            return Ok(None);
-        };
-        if self.stale_for.get() > 0 && self.now.get() < e.written_at + self.stale_for.get() {
-            return Ok(e.previous.clone());
-        }
-        Ok(self.live(e).then(|| e.value.clone()).flatten())
+        self.read(key)
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
+        // One operation, like KV's bulk get; each key is read as `get` reads it.
+        self.count(0, keys.first().copied().unwrap_or(""))?;
+        keys.iter().map(|k| self.read(k)).collect()
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {

@@ -70,6 +70,17 @@ pub trait Store {
     async fn put(&self, key: &str, value: &str, ttl_seconds: Option<u64>)
         -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Several keys in ONE storage operation (Workers KV `get([keys], "text")`, at most 100
+    /// keys), in the order asked. Used where a record and its marker must be read together
+    /// without a second round trip (a client and its deletion tombstone). The default reads
+    /// them one by one (test stores that do not care).
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
+    }
     /// Up to `limit` (at most 1000) keys under `prefix` in key order, after `cursor`.
     async fn list(
         &self,

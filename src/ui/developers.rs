@@ -98,6 +98,7 @@ pub fn list(
     apps: &[Client],
     form: &Form,
     csrf: &str,
+    submission: &str,
     catalog: &ScopeCatalog,
 ) -> String {
     let mut body = format!(
@@ -115,9 +116,11 @@ pub fn list(
         );
     }
     body += &format!(
-        "<h2>New application</h2>{}<form method=\"post\" action=\"/developers/apps\">{}{}<button type=\"submit\">Create application</button></form>",
+        "<h2>New application</h2>{}<form method=\"post\" action=\"/developers/apps\">{}{}{}<button type=\"submit\">Create application</button></form>",
         message(form, "form"),
         hidden_input("csrf_token", csrf),
+        // One-time: a reload re-sends the same id and creates nothing more.
+        hidden_input("submission", submission),
         fields(form, catalog, true)
     );
     page("Developer portal", &body)
@@ -163,6 +166,7 @@ pub fn app(
     client: &Client,
     form: &Form,
     csrf: &str,
+    submission: &str,
     catalog: &ScopeCatalog,
     try_redirect: &str,
 ) -> String {
@@ -179,7 +183,10 @@ pub fn app(
         escape(&client.client_name)
     );
     body += &format!(
-        "<h2>Settings</h2><form method=\"post\" action=\"/developers/apps/{id}\">{csrf}{}<button type=\"submit\">Save</button></form>",
+        "<h2>Settings</h2><form method=\"post\" action=\"/developers/apps/{id}\">{csrf}{}{}<button type=\"submit\">Save</button></form>",
+        // The URIs this page showed: saving removes only those the form dropped, so one added
+        // meanwhile (Try it, another tab) is kept.
+        hidden_input("shown_redirect_uris", &client.redirect_uris.join("\n")),
         fields(form, catalog, false)
     );
     let registered = client.redirect_uris.iter().any(|u| u == try_redirect);
@@ -198,7 +205,9 @@ pub fn app(
     if client.is_confidential() {
         body += &format!(
             "<h2>Client secret</h2><p class=\"muted\">A new secret is shown once; the current one stops working at once.</p>\
-<form method=\"post\" action=\"/developers/apps/{id}/secret\">{csrf}<button type=\"submit\" class=\"secondary\">Rotate secret</button></form>"
+<form method=\"post\" action=\"/developers/apps/{id}/secret\">{csrf}{}<button type=\"submit\" class=\"secondary\">Rotate secret</button></form>",
+            // One-time: a reload does not rotate again (and kill the secret just shown).
+            hidden_input("submission", submission)
         );
     }
     body += &format!(
@@ -206,6 +215,17 @@ pub fn app(
 <form method=\"post\" action=\"/developers/apps/{id}/delete\">{csrf}<button type=\"submit\" class=\"danger\">Delete application</button></form>"
     );
     page(&client.client_name, &body)
+}
+
+/// A one-time form sent again (a reload): what it did is not done twice, and a secret it
+/// showed is never shown again.
+pub fn already_done(back: &str) -> String {
+    let body = format!(
+        "<h1>Already done</h1><p>This form was already submitted; it was not acted on again. \
+A secret it created was shown once and is not shown again.</p><p><a href=\"{}\">Continue</a></p>",
+        escape(back)
+    );
+    page("Already done", &body)
 }
 
 #[cfg(test)]
@@ -239,6 +259,7 @@ mod tests {
             &c,
             &Form::of(&c),
             "tok",
+            "sub1",
             &ScopeCatalog::default(),
             "http://x/cb",
         );
@@ -270,7 +291,7 @@ mod tests {
             public: true,
             error: Some(("redirect_uris", "redirect_uris must <hold>".into())),
         };
-        let html = list("ada", &[], &form, "tok", &ScopeCatalog::default());
+        let html = list("ada", &[], &form, "tok", "sub1", &ScopeCatalog::default());
         assert!(html.contains("name=\"client_name\" value=\"Mine\""));
         assert!(html.contains(
             "</textarea><p class=\"error\" role=\"alert\">redirect_uris must &lt;hold&gt;</p>"

@@ -47,6 +47,44 @@ impl Store for KvStore<'_> {
         Ok(value)
     }
 
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
+        // A client and its tombstone are cached together, as one answer (`store::cache`).
+        let joined = keys.join("\n");
+        let cached = keys
+            .first()
+            .is_some_and(|k| cache::caches(k))
+            .then(|| (worker::Date::now().as_millis() as f64, cache::epoch()));
+        if let Some((now, _)) = cached {
+            if let Some(v) = cache::get(&joined, now) {
+                if let Ok(values) = serde_json::from_str::<Vec<Option<String>>>(&v) {
+                    return Ok(values);
+                }
+            }
+        }
+        // One KV operation: `get([keys], "text")` answers a Map of key to value (or null).
+        bump(&self.meter.kv_reads);
+        let list = js_sys::Array::new();
+        for key in keys {
+            list.push(&JsValue::from_str(key));
+        }
+        let fail = |e: String| kv_error("get", &joined, e);
+        let map: js_sys::Map = js::call(&self.kv, "get", &[&list.into(), &"text".into()])
+            .await
+            .map_err(fail)?
+            .into();
+        let values: Vec<Option<String>> = keys
+            .iter()
+            .map(|k| map.get(&JsValue::from_str(k)).as_string())
+            .collect();
+        // Only an existing record is cached (an absent client is not: a new one is usable at once).
+        if let (Some((now, epoch)), Some(Some(_))) = (cached, values.first()) {
+            if let Ok(text) = serde_json::to_string(&values) {
+                cache::put(&joined, &text, now, epoch);
+            }
+        }
+        Ok(values)
+    }
+
     async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
         cache::forget(key);
         bump(&self.meter.kv_writes);

@@ -13,6 +13,7 @@ use crate::model::Client;
 use crate::oauth::client_metadata::{self as meta, metadata_error};
 use crate::oauth::client_registry::{self as registry, Draft};
 use crate::oauth::params::Params;
+use crate::state::clients as client_ops;
 use crate::store::{clients, Store};
 use serde_json::{json, Value};
 
@@ -45,7 +46,8 @@ pub async fn collection<S: Store, C: Crypto>(
         ctx.now,
     )?;
     let secret = registry::new_secret(ctx.crypto, &mut client, ctx.now)?;
-    clients::put(ctx.store, &client).await?;
+    // Admin clients have no owner: not counted, no form id.
+    client_ops::create(ctx.store, &ctx.state(), &client, None, ctx.now).await?;
     Ok(Response::json(201, &with_secret(view(&client), secret)).no_store())
 }
 
@@ -59,13 +61,21 @@ pub async fn item<S: Store, C: Crypto>(
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
-            registry::delete(ctx.store, &client).await?;
+            client_ops::delete(ctx.store, &ctx.state(), &client).await?;
             Ok(Response::new(204))
         }
         Method::Patch => {
-            let updated = apply_patch(ctx, client, &object_body(req)?)?;
-            clients::put(ctx.store, &updated).await?;
-            Ok(Response::json(200, &view(&updated)))
+            let body = object_body(req)?;
+            // Validated against what we read, then applied to the record as it is now.
+            apply_patch(ctx, client, &body)?;
+            let changed = client_ops::update(ctx.store, client_id, |current| {
+                apply_patch(ctx, current.clone(), &body)
+            })
+            .await?;
+            match changed {
+                Some(updated) => Ok(Response::json(200, &view(&updated?))),
+                None => Err(gone(client_id)),
+            }
         }
         _ => Ok(Response::json(200, &view(&client))),
     }
@@ -78,16 +88,20 @@ pub async fn rotate_secret<S: Store, C: Crypto>(
     client_id: &str,
 ) -> Result<Response, OAuthError> {
     authorize(ctx.config, req)?;
-    let mut client = find(ctx, client_id).await?;
-    let secret = registry::rotate_secret(ctx.crypto, &mut client, ctx.now)?;
-    clients::put(ctx.store, &client).await?;
-    Ok(Response::json(200, &with_secret(view(&client), Some(secret))).no_store())
+    match client_ops::rotate_secret(ctx.store, ctx.crypto, client_id, ctx.now).await? {
+        Some((client, secret)) => {
+            Ok(Response::json(200, &with_secret(view(&client), Some(secret))).no_store())
+        }
+        None => Err(gone(client_id)),
+    }
 }
 
 async fn find<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>, id: &str) -> Result<Client, OAuthError> {
-    clients::get(ctx.store, id)
-        .await?
-        .ok_or_else(|| OAuthError::not_found(format!("No client with client_id {}", quoted(id))))
+    clients::get(ctx.store, id).await?.ok_or_else(|| gone(id))
+}
+
+fn gone(id: &str) -> OAuthError {
+    OAuthError::not_found(format!("No client with client_id {}", quoted(id)))
 }
 
 /// Type errors in metadata fields are RFC 7591 `invalid_client_metadata`.

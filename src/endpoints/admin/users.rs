@@ -77,6 +77,8 @@ pub async fn item<S: Store, C: Crypto>(
             users::unlist(ctx.store, &user).await?;
             crate::state::sessions::delete_all_for(ctx.store, &user.sub).await?;
             crate::state::State::revoke_user(&ctx.state(), &user.sub, None, ctx.now).await?;
+            // Their portal applications go too, as final as an admin DELETE (issue 18).
+            crate::state::clients::delete_owned(ctx.store, &ctx.state(), &user.sub).await?;
             users::delete(ctx.store, &user).await?;
             Ok(Response::new(204))
         }

@@ -21,8 +21,9 @@ pub mod native;
 
 use self::ops::{Answer, Call, Op, Reply};
 use super::{
-    throttle, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
-    Refusal, State, StateError, StateResult, MAX_GRANTS_PER_CLIENT,
+    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page,
+    RefreshRotation, Refusal, State, StateError, StateResult, MAX_GRANTS_PER_CLIENT,
+    SUBMISSION_TTL,
 };
 use crate::store::{keys, Store};
 use std::future::Future;
@@ -139,6 +140,7 @@ fn unexpected(reply: Reply) -> StateError {
         Reply::Code(_) => "Code",
         Reply::Issued(_) => "Issued",
         Reply::Grant(_) => "Grant",
+        Reply::Claim(_) => "Claim",
         Reply::Flag(_) => "Flag",
         Reply::Count(_) => "Count",
         Reply::Grants(_) => "Grants",
@@ -347,6 +349,26 @@ impl<S: Store> State for DurableState<'_, S> {
         }
     }
 
+    async fn claim_app(
+        &self,
+        sub: &str,
+        client_id: &str,
+        submission: &str,
+        limit: usize,
+        now: u64,
+    ) -> StateResult<AppClaim> {
+        let op = Op::ClaimApp {
+            client_id: client_id.to_string(),
+            submission: submission.to_string(),
+            limit,
+            expires_at: now + SUBMISSION_TTL,
+        };
+        match self.ask_user(sub, op).await? {
+            Reply::Claim(claim) => Ok(claim),
+            other => Err(unexpected(other)),
+        }
+    }
+
     async fn failures_exhausted(&self, subject: &str, max: u32, now: u64) -> StateResult<bool> {
         let object = self.objects.id_for(&format!("failures:{subject}"))?;
         let window = throttle::WINDOW_SECONDS;
@@ -355,6 +377,25 @@ impl<S: Store> State for DurableState<'_, S> {
             .await?
         {
             Reply::Flag(exhausted) => Ok(exhausted),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn release_app(&self, sub: &str, client_id: &str) -> StateResult<()> {
+        let op = Op::ReleaseApp {
+            client_id: client_id.to_string(),
+        };
+        self.ask_user(sub, op).await?;
+        Ok(())
+    }
+
+    async fn claim_submission(&self, sub: &str, submission: &str, now: u64) -> StateResult<bool> {
+        let op = Op::ClaimSubmission {
+            submission: submission.to_string(),
+            expires_at: now + SUBMISSION_TTL,
+        };
+        match self.ask_user(sub, op).await? {
+            Reply::Flag(first) => Ok(first),
             other => Err(unexpected(other)),
         }
     }

@@ -64,6 +64,22 @@ pub enum Op {
         now: u64,
     },
     ClearAttempts,
+    /// Portal: a new application of this user, made by one-time form `submission`.
+    ClaimApp {
+        client_id: String,
+        submission: String,
+        limit: usize,
+        expires_at: u64,
+    },
+    /// Portal: the application was deleted (it no longer counts).
+    ReleaseApp {
+        client_id: String,
+    },
+    /// Portal: a one-time form (rotation) acts once.
+    ClaimSubmission {
+        submission: String,
+        expires_at: u64,
+    },
 }
 
 impl Op {
@@ -85,8 +101,10 @@ impl Op {
             | Op::ListGrants { .. }
             | Op::ClearAttempts
             | Op::AttemptsExhausted { .. } => true,
-            // A repeat would count one sign-in attempt twice.
-            Op::CountAttempt { .. } => false,
+            Op::ReleaseApp { .. } => true,
+            // A repeat would count one sign-in attempt twice, or take a form's id as already
+            // acted on when the first answer (and so the action) was lost.
+            Op::CountAttempt { .. } | Op::ClaimApp { .. } | Op::ClaimSubmission { .. } => false,
         }
     }
 }
@@ -98,6 +116,7 @@ pub enum Reply {
     Grant(Option<GrantView>),
     Flag(bool),
     Count(usize),
+    Claim(crate::state::AppClaim),
     Grants(Page<GrantView>),
     Done,
 }

@@ -152,6 +152,19 @@ impl FromJson for Op {
                 now: field(members()?, "now")?,
             },
             "ClearAttempts" => Op::ClearAttempts,
+            "ClaimApp" => Op::ClaimApp {
+                client_id: field(members()?, "client_id")?,
+                submission: field(members()?, "submission")?,
+                limit: field(members()?, "limit")?,
+                expires_at: field(members()?, "expires_at")?,
+            },
+            "ReleaseApp" => Op::ReleaseApp {
+                client_id: field(members()?, "client_id")?,
+            },
+            "ClaimSubmission" => Op::ClaimSubmission {
+                submission: field(members()?, "submission")?,
+                expires_at: field(members()?, "expires_at")?,
+            },
             other => return Err(unknown(other)),
         })
     }
@@ -166,6 +179,12 @@ impl FromJson for Reply {
             "Grant" => Reply::Grant(FromJson::from_json(content)?),
             "Flag" => Reply::Flag(FromJson::from_json(content)?),
             "Count" => Reply::Count(FromJson::from_json(content)?),
+            "Claim" => Reply::Claim(match content.as_str() {
+                Some("Claimed") => crate::state::AppClaim::Claimed,
+                Some("Repeat") => crate::state::AppClaim::Repeat,
+                Some("Full") => crate::state::AppClaim::Full,
+                _ => return Err("unknown app claim".into()),
+            }),
             "Grants" => Reply::Grants(FromJson::from_json(content)?),
             "Done" => Reply::Done,
             other => return Err(unknown(other)),

@@ -16,6 +16,7 @@
 //! A returning user's flow (authorize, token, introspect, refresh) makes 4 write-class KV
 //! operations: the code, the cap's list, the grant, the next refresh generation.
 
+mod apps;
 mod codes;
 mod epoch;
 mod grants;
@@ -23,8 +24,8 @@ pub mod records;
 mod refresh;
 
 use super::{
-    throttle, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation,
-    State, StateResult,
+    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page,
+    RefreshRotation, State, StateResult,
 };
 use crate::store::Store;
 
@@ -107,5 +108,25 @@ impl<S: Store> State for KvState<'_, S> {
 
     async fn failures_exhausted(&self, subject: &str, max: u32, _now: u64) -> StateResult<bool> {
         Ok(throttle::kv_counted(self.store, subject).await? >= max as usize)
+    }
+
+    async fn claim_app(
+        &self,
+        sub: &str,
+        _client_id: &str,
+        submission: &str,
+        limit: usize,
+        _now: u64,
+    ) -> StateResult<AppClaim> {
+        apps::claim(self.store, sub, submission, limit).await
+    }
+
+    async fn release_app(&self, _sub: &str, _client_id: &str) -> StateResult<()> {
+        // Counted by listing the owner index, which the deletion itself updates.
+        Ok(())
+    }
+
+    async fn claim_submission(&self, sub: &str, submission: &str, _now: u64) -> StateResult<bool> {
+        apps::claim_submission(self.store, sub, submission).await
     }
 }

@@ -6,6 +6,7 @@
 //! processes one such run at a time, so each transition is atomic with respect to every
 //! other request for this user. That is the whole concurrency argument.
 
+mod apps;
 mod codes;
 mod grants;
 
@@ -29,6 +30,7 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS answered_requests (request_id TEXT PRIMARY KEY, \
      expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS attempts (at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS apps (client_id TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS listings (client_id TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rotation_attempts (seq INTEGER PRIMARY KEY, \
      attempt TEXT NOT NULL, at INTEGER NOT NULL)",
@@ -83,6 +85,17 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
             count_attempt(db, max, window, now).map(Reply::Flag)
         }
         Op::ClearAttempts => exec(db, "DELETE FROM attempts", &[]).map(|_| Reply::Done),
+        Op::ClaimApp {
+            client_id,
+            submission,
+            limit,
+            expires_at,
+        } => apps::claim(db, &client_id, &submission, limit, expires_at).map(Reply::Claim),
+        Op::ReleaseApp { client_id } => apps::release(db, &client_id).map(|()| Reply::Done),
+        Op::ClaimSubmission {
+            submission,
+            expires_at,
+        } => apps::claim_submission(db, &submission, expires_at).map(Reply::Flag),
     }
 }
 
