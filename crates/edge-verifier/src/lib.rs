@@ -5,7 +5,8 @@
 //! - takes the token from the `Authorization: Bearer` header only (RFC 6750 §2.1);
 //! - fetches the JWKS from the issuer (or through a service binding), caches it in isolate
 //!   memory for its `Cache-Control: max-age`, and refetches on an unknown `kid` at most once per
-//!   [`jwks::MIN_FETCH_INTERVAL`];
+//!   [`jwks::MIN_FETCH_INTERVAL`]; until keys first load, a failed fetch makes requests answer
+//!   503 with `Retry-After` for [`jwks::FETCH_FAILURE_BACKOFF`] seconds without fetching again;
 //! - verifies the signature with WebCrypto, accepting only the algorithm of the key named by
 //!   `kid` (RFC 8725 §3.1);
 //! - checks `typ`, `iss`, `aud`, `exp`, `iat` (and `nbf`) with a small clock skew;

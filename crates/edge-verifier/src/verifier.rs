@@ -182,6 +182,11 @@ impl Verifier {
         match self.cache.borrow().lookup(kid, now) {
             Lookup::Use(key) => return Ok(key),
             Lookup::Unknown => return Err(unknown()),
+            Lookup::BackingOff => {
+                return Err(AuthError::Unavailable(
+                    "JWKS fetch failed recently; backing off".into(),
+                ))
+            }
             Lookup::Fetch => {}
         }
         self.cache.borrow_mut().begin_fetch(now);
@@ -197,9 +202,12 @@ impl Verifier {
                 cache.find(kid).ok_or_else(unknown)
             }
             // Stale keys beat refusing every request while the issuer is unreachable.
-            Err(e) => cache
-                .find(kid)
-                .ok_or_else(|| AuthError::Unavailable(format!("JWKS fetch: {e}"))),
+            Err(e) => {
+                cache.fetch_failed(now);
+                cache
+                    .find(kid)
+                    .ok_or_else(|| AuthError::Unavailable(format!("JWKS fetch: {e}")))
+            }
         }
     }
 }

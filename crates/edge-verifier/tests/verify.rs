@@ -429,3 +429,21 @@ fn requests_arriving_during_the_first_fetch_fetch_too_instead_of_failing() {
     assert!(block_on(v.verify(&NativeEs256, &src, Some(&token), &[], NOW + 1)).is_ok());
     assert_eq!(src.inner.fetches.get(), 3);
 }
+
+#[test]
+fn after_a_failed_first_fetch_requests_back_off_with_503_instead_of_refetching() {
+    let (v, src) = (verifier(), Fake::new());
+    *src.jwks.borrow_mut() = Err("connection refused".into());
+    let token = bearer(&good_token());
+    for t in [NOW, NOW + 1, NOW + 29] {
+        let r = run(&v, &src, Some(&token), &[], t);
+        assert!(matches!(r, Err(AuthError::Unavailable(_))), "{r:?}");
+    }
+    assert_eq!(src.fetches.get(), 1, "no fetch during the backoff");
+    let refusal = v.error_response(&AuthError::Unavailable("x".into()));
+    assert_eq!(refusal.status, 503);
+    assert!(refusal.headers.contains(&("retry-after", "30".into())));
+    *src.jwks.borrow_mut() = Ok(json!({"keys": [public_jwk(D1, "k1")]}));
+    assert!(run(&v, &src, Some(&token), &[], NOW + 30).is_ok());
+    assert_eq!(src.fetches.get(), 2, "fetched again once the backoff ended");
+}
