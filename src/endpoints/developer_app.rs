@@ -119,6 +119,7 @@ pub async fn delete<S: Store, C: Crypto>(
     if let Err(page) = form(req, &session) {
         return Ok(page);
     }
+    crate::oauth::revocation::client_revoked(ctx, &client.client_id).await?;
     registry::delete(ctx.store, &client).await?;
     Ok(Response::redirect(303, developers::PATH).no_store())
 }

@@ -98,6 +98,7 @@ pub mod claims;
 pub mod error;
 pub mod jwks;
 pub mod jws;
+pub mod revocation;
 mod verifier;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -108,4 +109,4 @@ pub mod worker;
 pub use claims::AccessClaims;
 pub use error::{AuthError, ErrorResponse};
 pub use jwks::{Alg, Jwk};
-pub use verifier::{revocation_key, Config, JwksResponse, SignatureVerifier, Sources, Verifier};
+pub use verifier::{Config, JwksResponse, SignatureVerifier, Sources, Verifier};

@@ -59,6 +59,7 @@ pub async fn item<S: Store, C: Crypto>(
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
+            crate::oauth::revocation::client_revoked(ctx, &client.client_id).await?;
             registry::delete(ctx.store, &client).await?;
             Ok(Response::new(204))
         }

@@ -70,6 +70,7 @@ pub async fn item<S: Store, C: Crypto>(
     match req.method {
         Method::Delete => {
             // A deleted account keeps nothing alive: its sessions end and its grants are revoked.
+            crate::oauth::revocation::user_revoked(ctx, &user.sub).await?;
             crate::state::sessions::delete_all_for(ctx.store, &user.sub).await?;
             crate::state::State::revoke_user(&ctx.state(), &user.sub, None, ctx.now).await?;
             users::delete(ctx.store, &user).await?;
