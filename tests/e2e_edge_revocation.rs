@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::browser::{Browser, Http};
+use common::browser::{hidden, Browser, Http};
 use common::e2e::*;
 use common::http::{post_form, send, Reply};
 use common::worker::{start, Worker};
@@ -48,6 +48,23 @@ fn setup(w: &Worker, tag: &str) -> (serde_json::Value, Client, BasicTokenRespons
     assert_eq!(me(w, &at).status, 200, "{tag}: the token works first");
     let sub = verify_with_jwks(w, &at).subject.expect("sub");
     (client, oauth, token, sub)
+}
+
+/// A browser signed in through the login page that `page` shows to a visitor.
+fn signed_in(w: &Worker, email: &str, page: &str) -> Browser<'static, Http> {
+    let b = Browser::new(&Http, &w.url);
+    let login = b.get(page);
+    let r = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &hidden(&login.body, "csrf_token")),
+            ("return_to", page),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    b
 }
 
 fn logout(w: &Worker, fields: &[(&str, &str)]) {
@@ -153,4 +170,71 @@ fn deleting_the_user_reaches_the_api() {
     let r = w.admin("DELETE", &format!("/api/admin/users/{sub}"), None);
     assert_eq!(r.status, 204, "{}", r.body);
     refused(w, token.access_token().secret(), "admin deleted the user");
+}
+
+#[test]
+fn the_users_revoke_access_on_account_apps_reaches_the_api_and_a_new_authorization_works() {
+    let w = world();
+    let (client, oauth, token, _) = setup(w, "edge-rev-account");
+    let email = "edge-rev-account@example.com";
+    let b = signed_in(w, email, "/account/apps");
+    let page = b.get("/account/apps");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let r = b.post_form(
+        "/account/apps/revoke",
+        &[
+            ("csrf_token", &hidden(&page.body, "csrf_token")),
+            ("client_id", client["client_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    refused(
+        w,
+        token.access_token().secret(),
+        "revoke access on /account/apps",
+    );
+    let b = Browser::new(&Http, &w.url);
+    let again = authorize_with_consent(&oauth, &b, email, &["profile:read"]);
+    assert_eq!(me(w, again.access_token().secret()).status, 200);
+}
+
+#[test]
+fn deleting_the_app_in_the_portal_reaches_the_api() {
+    let w = world();
+    let email = user(w, "edge-rev-portal");
+    let b = signed_in(w, &email, "/developers");
+    let created = b.post_form(
+        "/developers/apps",
+        &[
+            (
+                "csrf_token",
+                &hidden(&b.get("/developers").body, "csrf_token"),
+            ),
+            ("client_name", "Portal Edge App"),
+            ("redirect_uris", REDIRECT),
+            ("scope", "profile:read"),
+            ("client_type", "confidential"),
+        ],
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let credential = |name: &str| {
+        let marker = format!("data-credential=\"{name}\" value=\"");
+        let start = created.body.find(&marker).expect(name) + marker.len();
+        created.body[start..start + created.body[start..].find('"').unwrap()].to_string()
+    };
+    let (id, secret) = (credential("client_id"), credential("client_secret"));
+    let client = json!({"client_id": id, "client_secret": secret});
+    let oauth = oauth_client(w, &client);
+    let token = authorize_with_consent(&oauth, &b, &email, &["profile:read"]);
+    let at = token.access_token().secret().clone();
+    assert_eq!(me(w, &at).status, 200);
+    let r = b.post_form(
+        &format!("/developers/apps/{id}/delete"),
+        &[(
+            "csrf_token",
+            &hidden(&b.get("/developers").body, "csrf_token"),
+        )],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    refused(w, &at, "developer deleted the app");
 }
