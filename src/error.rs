@@ -226,6 +226,11 @@ impl OAuthError {
                     &crate::oauth::throttle::WINDOW_SECONDS.to_string(),
                 );
             }
+            // RFC 9110 §15.6.4: storage refused for now (e.g. one write per key per second);
+            // the same request succeeds shortly.
+            ErrorCode::TemporarilyUnavailable => {
+                response = response.with_header("retry-after", "1");
+            }
             _ => {}
         }
         response
