@@ -10,7 +10,10 @@
 //! - verifies the signature with WebCrypto, accepting only the algorithm of the key named by
 //!   `kid` (RFC 8725 §3.1);
 //! - checks `typ`, `iss`, `aud`, `exp`, `iat` (and `nbf`) with a small clock skew;
-//! - optionally consults the provider's revocation list (`revoked_jti:{jti}` in its KV);
+//! - optionally consults the provider's revocation markers in its KV, all in ONE bulk `get`
+//!   ([`revocation`]): the token's `jti`, its grant (`gid`), its client, its user and its
+//!   user's grant of the client; each is seen once the provider's KV write has propagated
+//!   (at once in its location, elsewhere within ~60 s);
 //! - checks the scopes the route requires;
 //! - and words refusals per RFC 6750 §3 ([`AuthError::response`]): no token → 401 with
 //!   `WWW-Authenticate: Bearer realm="..."`; a bad, expired, foreign or revoked token → 401
