@@ -8,6 +8,7 @@ mod common;
 use common::browser::{hidden, Browser, Http};
 use common::e2e::*;
 use common::http::{post_form, send, Reply};
+use common::race::all_at_once;
 use common::worker::{start, Worker};
 use oauth2::basic::BasicTokenResponse;
 use oauth2::TokenResponse;
@@ -150,7 +151,18 @@ fn platform_logout_revoking_all_reaches_the_api() {
         "edge-rev-logout-all@example.com",
         &["profile:read"],
     );
-    assert_eq!(me(w, again.access_token().secret()).status, 200);
+    // 16 requests at once with each token, across the API's isolates: the revoked one is
+    // refused every time, the new one accepted every time.
+    let (old, new) = (token.access_token().secret(), again.access_token().secret());
+    let replies = all_at_once(32, |i| me(w, if i % 2 == 0 { old } else { new }));
+    for (i, r) in replies.iter().enumerate() {
+        assert_eq!(
+            r.status,
+            if i % 2 == 0 { 401 } else { 200 },
+            "{i}: {}",
+            r.body
+        );
+    }
 }
 
 #[test]
