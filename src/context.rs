@@ -16,6 +16,9 @@ pub struct Ctx<'a, S: Store, C: Crypto> {
     pub objects: &'a dyn Objects,
     pub crypto: &'a C,
     pub now: u64,
+    /// The same instant in milliseconds: orders a revocation against access tokens issued in
+    /// the same second (`oauth::revocation`).
+    pub now_ms: u64,
 }
 
 impl<'a, S: Store, C: Crypto> Ctx<'a, S, C> {

@@ -209,9 +209,12 @@ fn list_get_and_delete_then_get_is_404() {
     expect_error(&h.admin(Method::Get, &path, None), 404, "not_found");
     expect_error(&h.admin(Method::Delete, &path, None), 404, "not_found");
     // On the KV backend the revoke-all epoch (`user_revoked:`) stays: it keeps any grant the
-    // account had dead until the longest grant could have expired (docs/storage.md).
+    // account had dead until the longest grant could have expired (docs/storage.md); so does
+    // the edge APIs' marker (`revoked_user:`) for the access-token lifetime.
     let left = h.store.dump().into_iter().map(|(k, _)| k);
-    let left: Vec<String> = left.filter(|k| !k.starts_with("user_revoked:")).collect();
+    let left: Vec<String> = left
+        .filter(|k| !k.starts_with("user_revoked:") && !k.starts_with("revoked_user:"))
+        .collect();
     assert_eq!(
         left,
         [

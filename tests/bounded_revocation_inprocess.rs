@@ -34,6 +34,7 @@ fn request(h: &Harness) -> Ctx<'_, MemoryStore, NativeCrypto> {
         objects: &h.objects,
         crypto: &h.crypto,
         now: h.store.now(),
+        now_ms: h.store.now() * 1000,
     }
 }
 

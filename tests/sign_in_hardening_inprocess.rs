@@ -74,6 +74,7 @@ fn an_assertion_is_not_burnt_when_starting_the_session_fails() {
             objects: &h.objects,
             crypto: &h.crypto,
             now: store.inner.now(),
+            now_ms: store.inner.now() * 1000,
         };
         let response = block_on(handle(&ctx, &req, &|_| {}));
         store.inner.advance(1); // a second between requests, as KV's write limit expects

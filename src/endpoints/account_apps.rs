@@ -137,6 +137,7 @@ pub async fn revoke<S: Store, C: Crypto>(
         ctx.state()
             .revoke_user(&session.sub, Some(client_id), ctx.now)
             .await?;
+        crate::oauth::revocation::pair_revoked(ctx, &session.sub, client_id).await?;
     }
     Ok(Response::redirect(303, PATH).no_store())
 }

@@ -162,6 +162,7 @@ pub async fn delete<S: Store, C: Crypto>(
     if let Err(page) = form(req, &session) {
         return Ok(page);
     }
+    crate::oauth::revocation::client_revoked(ctx, &client.client_id).await?;
     client_ops::delete(ctx.store, &ctx.state(), &client).await?;
     Ok(Response::redirect(303, developers::PATH).no_store())
 }

@@ -15,9 +15,9 @@ use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Request, Response};
-use crate::oauth::identifiers;
 use crate::oauth::params::Params;
 use crate::oauth::session;
+use crate::oauth::{identifiers, revocation};
 use crate::state::{sessions, State};
 use crate::store::Store;
 use crate::ui;
@@ -84,11 +84,19 @@ async fn revoke_requested<S: Store, C: Crypto>(
 ) -> Result<usize, OAuthError> {
     match revoke {
         None => Ok(0),
-        Some("all") => Ok(ctx.state().revoke_user(sub, None, ctx.now).await?),
-        Some(client_id) if identifiers::is_client_id(client_id) => Ok(ctx
-            .state()
-            .revoke_user(sub, Some(client_id), ctx.now)
-            .await?),
+        Some("all") => {
+            let revoked = ctx.state().revoke_user(sub, None, ctx.now).await?;
+            revocation::user_revoked(ctx, sub).await?;
+            Ok(revoked)
+        }
+        Some(client_id) if identifiers::is_client_id(client_id) => {
+            let revoked = ctx
+                .state()
+                .revoke_user(sub, Some(client_id), ctx.now)
+                .await?;
+            revocation::pair_revoked(ctx, sub, client_id).await?;
+            Ok(revoked)
+        }
         // No client can have this id, so the user has no grant of it to revoke.
         Some(_) => Ok(0),
     }

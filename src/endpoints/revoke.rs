@@ -7,7 +7,7 @@ use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::http::{Request, Response};
-use crate::oauth::{access_token, client_auth, params::Params};
+use crate::oauth::{access_token, client_auth, params::Params, revocation};
 use crate::state::State;
 use crate::store::Store;
 
@@ -49,6 +49,12 @@ async fn revoke_refresh<S: Store, C: Crypto>(
     client_id: &str,
     token: &str,
 ) -> Result<bool, OAuthError> {
+    // The edge marker first, for a current token of this client only: if it cannot be
+    // written (503), nothing is revoked yet and the client's retry does both.
+    let current = ctx.state().find_refresh(token, ctx.now).await?;
+    if let Some(grant) = current.filter(|g| g.client_id == client_id) {
+        revocation::grant_revoked(ctx, &grant.grant_id).await?;
+    }
     Ok(ctx.state().revoke_refresh_token(token, client_id).await?)
 }
 

@@ -22,6 +22,9 @@ pub struct AccessClaims<'a> {
     pub exp: u64,
     pub jti: String,
     pub gid: &'a str,
+    /// `iat` in milliseconds: edge APIs order it against a user's revocation time
+    /// (`oauth::revocation`), so a token issued in the revocation's second, after it, lives.
+    pub iat_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -49,6 +52,7 @@ pub async fn access_token<S: Store, C: Crypto>(
         exp: ctx.now + ctx.config.access_token_ttl,
         jti: opaque::random_b64(ctx.crypto, 16)?,
         gid: &grant.grant_id,
+        iat_ms: ctx.now_ms,
     };
     jwt::sign(
         ctx.crypto,

@@ -194,6 +194,30 @@ pub fn revoked_jti(jti: &str) -> String {
     format!("revoked_jti:{}", bounded(jti))
 }
 
+/// `revoked_grant:{grant id}` → "", TTL the access-token life (≥ 60 s): every access token
+/// of the grant is revoked. Written by `oauth::revocation` on both backends, read by edge APIs
+/// (`crates/edge-verifier`), never by the provider.
+pub fn revoked_grant(grant_id: &str) -> String {
+    format!("revoked_grant:{}", bounded(grant_id))
+}
+
+/// `revoked_client:{client id}` → "", TTL the access-token life: the client was deleted.
+pub fn revoked_client(client_id: &str) -> String {
+    format!("revoked_client:{}", bounded(client_id))
+}
+
+/// `revoked_user:{b64(sub)}` → unix milliseconds, TTL the access-token life: access tokens of
+/// `sub` issued (`iat_ms`) at or before it are revoked (revoke-all, account deletion).
+pub fn revoked_user(sub: &str) -> String {
+    format!("revoked_user:{}", sub_part(sub))
+}
+
+/// `revoked_pair:{b64(sub)}:{client id}` → unix milliseconds, TTL the access-token life: the
+/// same for the tokens `sub` gave one client ("revoke access", logout revoking one app).
+pub fn revoked_pair(sub: &str, client_id: &str) -> String {
+    format!("revoked_pair:{}:{}", sub_part(sub), bounded(client_id))
+}
+
 /// `login_failures:{hash(account or address)}:{second}{random}` → "", TTL 900 s: one key per
 /// sign-in attempt (password-guessing throttle; counted by listing the prefix).
 pub fn login_failures(subject_hash: &str) -> String {
@@ -241,6 +265,10 @@ mod tests {
                 login_failures(part),
                 grant_revoked(part),
                 user_client(part, part),
+                revoked_grant(part),
+                revoked_client(part),
+                revoked_user(part),
+                revoked_pair(part, part),
             ];
             for key in keys {
                 assert!(key.len() <= MAX_KEY_BYTES, "{} bytes: {key}", key.len());

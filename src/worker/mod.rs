@@ -64,12 +64,14 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Respons
     // The binding is needed only on the durable backend; without it every call is refused.
     let namespace = env.durable_object(durable::BINDING).ok();
     let objects = durable::WorkerObjects(namespace, &meter);
+    let now_ms = worker::Date::now().as_millis();
     let ctx = Ctx {
         config: &config,
         store: &store,
         objects: &objects,
         crypto: &webcrypto::WebCrypto,
-        now: (worker::Date::now().as_millis() / 1000),
+        now: now_ms / 1000,
+        now_ms,
     };
     let mut response = app::handle(&ctx, &request, &|line| console_error!("{line}")).await;
     if env.var("COST_HEADER").is_ok_and(|v| v.to_string() == "1") {

@@ -68,6 +68,7 @@ impl Harness {
             objects: &self.objects,
             crypto: &self.crypto,
             now: self.store.now(),
+            now_ms: self.store.now() * 1000,
         };
         let response = block_on(handle(&ctx, &req, &|line| eprintln!("log: {line}")));
         // A second passes between requests, as between a person's clicks: the faithful store

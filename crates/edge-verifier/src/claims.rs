@@ -19,6 +19,11 @@ pub struct AccessClaims {
     pub exp: u64,
     /// Issue time, seconds since the epoch.
     pub iat: u64,
+    /// The grant the token belongs to (edge-oauth's `gid`), for the revocation markers.
+    pub gid: Option<String>,
+    /// Issue time in milliseconds (edge-oauth's `iat_ms`): orders the token against a
+    /// revocation in the same second.
+    pub iat_ms: Option<u64>,
 }
 
 impl AccessClaims {
@@ -115,6 +120,11 @@ pub fn check(claims: &Map<String, Value>, expect: &Expect) -> Result<AccessClaim
         sub: string(claims, "sub")?.into(),
         client_id: string(claims, "client_id")?.into(),
         jti: string(claims, "jti")?.into(),
+        gid: match claims.get("gid") {
+            None => None,
+            Some(_) => Some(string(claims, "gid")?.into()),
+        },
+        iat_ms: claims.get("iat_ms").and_then(Value::as_u64),
         scopes,
         exp,
         iat,

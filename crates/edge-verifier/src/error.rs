@@ -106,7 +106,10 @@ impl AuthError {
             headers.push(("www-authenticate", challenge));
         }
         if matches!(self, AuthError::Unavailable(_)) {
-            headers.push(("retry-after", "30".to_string()));
+            headers.push((
+                "retry-after",
+                crate::jwks::FETCH_FAILURE_BACKOFF.to_string(),
+            ));
         }
         ErrorResponse {
             status: self.status(),

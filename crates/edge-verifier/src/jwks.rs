@@ -11,12 +11,21 @@
 //! request"). So a burst of an isolate's first requests costs one fetch each, and later, while a
 //! refetch for a new `kid` is under way, other tokens with that `kid` are refused (401) for the
 //! few milliseconds it takes.
+//!
+//! A failed fetch before any success starts a backoff of [`FETCH_FAILURE_BACKOFF`]: until it
+//! ends, requests are refused with 503 and `Retry-After` (RFC 9110 §15.6.4, §10.2.3) without
+//! fetching, so an unreachable issuer is not asked once per request. 503, not 401: the token
+//! may be valid; the API cannot tell yet (RFC 6750 §3.1 reserves `invalid_token` for tokens
+//! found bad). Once keys have loaded, a failed refetch keeps serving them (stale beats down).
 
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
 /// Fewest seconds between two fetches of the JWKS.
 pub const MIN_FETCH_INTERVAL: u64 = 30;
+/// Seconds without a fetch after a failed fetch, while no keys have ever loaded; equals the
+/// `Retry-After` of the 503 ([`crate::AuthError::Unavailable`]).
+pub const FETCH_FAILURE_BACKOFF: u64 = 30;
 /// Cache lifetime when the response has no `max-age`.
 pub const DEFAULT_TTL: u64 = 300;
 /// Longest cache lifetime, whatever `max-age` says.
@@ -154,6 +163,8 @@ pub enum Lookup {
     Fetch,
     /// Unknown `kid`, and the JWKS was fetched too recently to try again.
     Unknown,
+    /// No keys ever loaded and the last fetch failed less than [`FETCH_FAILURE_BACKOFF`] ago.
+    BackingOff,
 }
 
 #[derive(Debug, Default)]
@@ -163,6 +174,8 @@ pub struct JwksCache {
     last_fetch: Option<u64>,
     /// Whether a fetch has ever succeeded.
     loaded: bool,
+    /// When the last fetch failed (cleared by a success).
+    failed_at: Option<u64>,
 }
 
 impl JwksCache {
@@ -182,6 +195,12 @@ impl JwksCache {
     }
 
     pub fn lookup(&self, kid: &str, now: u64) -> Lookup {
+        let backing_off = self
+            .failed_at
+            .is_some_and(|t| now < t.saturating_add(FETCH_FAILURE_BACKOFF));
+        if !self.loaded && backing_off {
+            return Lookup::BackingOff;
+        }
         let fresh = self.last_fetch.is_some() && now < self.expires_at;
         match self.find(kid) {
             Some(key) if fresh || !self.may_fetch(now) => Lookup::Use(key),
@@ -199,7 +218,13 @@ impl JwksCache {
     pub fn store(&mut self, keys: Vec<Jwk>, ttl: u64, now: u64) {
         self.keys = keys.into_iter().map(Rc::new).collect();
         self.loaded = true;
+        self.failed_at = None;
         self.expires_at = now.saturating_add(ttl);
+    }
+
+    /// Records a failed fetch: before any success, it starts the backoff.
+    pub fn fetch_failed(&mut self, now: u64) {
+        self.failed_at = Some(now);
     }
 }
 
@@ -292,6 +317,26 @@ mod tests {
         let mut c = JwksCache::new();
         c.begin_fetch(0); // under way, or failed
         assert_eq!(c.lookup("k", 1), Lookup::Fetch);
+    }
+
+    #[test]
+    fn a_failed_first_fetch_backs_off_then_fetches_again() {
+        let mut c = JwksCache::new();
+        c.begin_fetch(100);
+        c.fetch_failed(100);
+        assert_eq!(
+            c.lookup("k", 100 + FETCH_FAILURE_BACKOFF - 1),
+            Lookup::BackingOff
+        );
+        assert_eq!(c.lookup("k", 100 + FETCH_FAILURE_BACKOFF), Lookup::Fetch);
+    }
+
+    #[test]
+    fn a_failed_refetch_keeps_serving_loaded_keys() {
+        let mut c = cache_with(&["k"], 300, 1000);
+        c.begin_fetch(1300);
+        c.fetch_failed(1300);
+        assert!(matches!(c.lookup("k", 1301), Lookup::Use(_)));
     }
 
     #[test]

@@ -5,11 +5,15 @@
 //! - takes the token from the `Authorization: Bearer` header only (RFC 6750 §2.1);
 //! - fetches the JWKS from the issuer (or through a service binding), caches it in isolate
 //!   memory for its `Cache-Control: max-age`, and refetches on an unknown `kid` at most once per
-//!   [`jwks::MIN_FETCH_INTERVAL`];
+//!   [`jwks::MIN_FETCH_INTERVAL`]; until keys first load, a failed fetch makes requests answer
+//!   503 with `Retry-After` for [`jwks::FETCH_FAILURE_BACKOFF`] seconds without fetching again;
 //! - verifies the signature with WebCrypto, accepting only the algorithm of the key named by
 //!   `kid` (RFC 8725 §3.1);
 //! - checks `typ`, `iss`, `aud`, `exp`, `iat` (and `nbf`) with a small clock skew;
-//! - optionally consults the provider's revocation list (`revoked_jti:{jti}` in its KV);
+//! - optionally consults the provider's revocation markers in its KV, all in ONE bulk `get`
+//!   ([`revocation`]): the token's `jti`, its grant (`gid`), its client, its user and its
+//!   user's grant of the client; each is seen once the provider's KV write has propagated
+//!   (at once in its location, elsewhere within ~60 s);
 //! - checks the scopes the route requires;
 //! - and words refusals per RFC 6750 §3 ([`AuthError::response`]): no token → 401 with
 //!   `WWW-Authenticate: Bearer realm="..."`; a bad, expired, foreign or revoked token → 401
@@ -97,6 +101,7 @@ pub mod claims;
 pub mod error;
 pub mod jwks;
 pub mod jws;
+pub mod revocation;
 mod verifier;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -107,4 +112,4 @@ pub mod worker;
 pub use claims::AccessClaims;
 pub use error::{AuthError, ErrorResponse};
 pub use jwks::{Alg, Jwk};
-pub use verifier::{revocation_key, Config, JwksResponse, SignatureVerifier, Sources, Verifier};
+pub use verifier::{Config, JwksResponse, SignatureVerifier, Sources, Verifier};

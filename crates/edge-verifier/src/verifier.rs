@@ -6,6 +6,7 @@ use crate::claims::{self, AccessClaims, Expect};
 use crate::error::AuthError;
 use crate::jwks::{self, Jwk, JwksCache, Lookup};
 use crate::jws;
+use crate::revocation;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -29,13 +30,9 @@ pub struct JwksResponse {
 #[allow(async_fn_in_trait)]
 pub trait Sources {
     async fn fetch_jwks(&self, jwks_uri: &str) -> Result<JwksResponse, String>;
-    /// Whether the provider's revocation list holds `jti` (KV key `revoked_jti:{jti}`).
-    async fn is_revoked(&self, jti: &str) -> Result<bool, String>;
-}
-
-/// The KV key under which the provider lists a revoked access token (RFC 7009).
-pub fn revocation_key(jti: &str) -> String {
-    format!("revoked_jti:{jti}")
+    /// The values under `keys` in the provider's KV (`None` where absent), in their order, read
+    /// in ONE operation (a bulk `get`): the revocation markers of [`crate::revocation`].
+    async fn read_markers(&self, keys: &[String]) -> Result<Vec<Option<String>>, String>;
 }
 
 /// What tokens must match, and how refusals are worded.
@@ -53,7 +50,7 @@ pub struct Config {
     pub resource_metadata: Option<String>,
     /// Clock skew tolerated on `exp`, `iat` and `nbf`, in seconds.
     pub leeway: u64,
-    /// Whether to consult the revocation list (one KV read per request).
+    /// Whether to consult the revocation markers (one bulk KV read per request).
     pub check_revocation: bool,
 }
 
@@ -161,15 +158,12 @@ impl Verifier {
             },
         )?;
         if self.config.check_revocation {
-            let revoked = sources
-                .is_revoked(&claims.jti)
+            let keys = revocation::keys(&claims)?;
+            let values = sources
+                .read_markers(&keys)
                 .await
                 .map_err(|e| AuthError::Unavailable(format!("revocation list: {e}")))?;
-            if revoked {
-                return Err(AuthError::InvalidToken(
-                    "The access token was revoked".into(),
-                ));
-            }
+            revocation::check(&claims, &values)?;
         }
         claims::require_scopes(&claims, required)?;
         Ok(claims)
@@ -182,6 +176,11 @@ impl Verifier {
         match self.cache.borrow().lookup(kid, now) {
             Lookup::Use(key) => return Ok(key),
             Lookup::Unknown => return Err(unknown()),
+            Lookup::BackingOff => {
+                return Err(AuthError::Unavailable(
+                    "JWKS fetch failed recently; backing off".into(),
+                ))
+            }
             Lookup::Fetch => {}
         }
         self.cache.borrow_mut().begin_fetch(now);
@@ -197,9 +196,12 @@ impl Verifier {
                 cache.find(kid).ok_or_else(unknown)
             }
             // Stale keys beat refusing every request while the issuer is unreachable.
-            Err(e) => cache
-                .find(kid)
-                .ok_or_else(|| AuthError::Unavailable(format!("JWKS fetch: {e}"))),
+            Err(e) => {
+                cache.fetch_failed(now);
+                cache
+                    .find(kid)
+                    .ok_or_else(|| AuthError::Unavailable(format!("JWKS fetch: {e}")))
+            }
         }
     }
 }

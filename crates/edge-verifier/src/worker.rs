@@ -3,7 +3,7 @@
 //! conversion of refusals to `worker::Response`.
 
 use crate::jwks::{Alg, Jwk, MAX_JWKS_BYTES};
-use crate::verifier::{revocation_key, JwksResponse, SignatureVerifier, Sources, Verifier};
+use crate::verifier::{JwksResponse, SignatureVerifier, Sources, Verifier};
 use crate::{AccessClaims, AuthError};
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -120,8 +120,9 @@ impl SignatureVerifier for WebCrypto {
 pub struct WorkerSources {
     /// A service binding to the provider Worker; `None` fetches `jwks_uri` over the network.
     pub provider: Option<worker::Fetcher>,
-    /// The provider's KV namespace, for `revoked_jti:{jti}`.
-    pub revocations: Option<worker::kv::KvStore>,
+    /// The provider's KV namespace (the raw binding: workers-rs has no bulk `get`), for the
+    /// revocation markers.
+    pub revocations: Option<JsValue>,
 }
 
 impl WorkerSources {
@@ -129,7 +130,9 @@ impl WorkerSources {
     pub fn from_env(env: &worker::Env, service: Option<&str>, kv: Option<&str>) -> WorkerSources {
         WorkerSources {
             provider: service.and_then(|name| env.service(name).ok()),
-            revocations: kv.and_then(|name| env.kv(name).ok()),
+            revocations: kv
+                .and_then(|name| Reflect::get(env, &JsValue::from_str(name)).ok())
+                .filter(|b| b.is_object()),
         }
     }
 }
@@ -161,16 +164,30 @@ impl Sources for WorkerSources {
         })
     }
 
-    async fn is_revoked(&self, jti: &str) -> Result<bool, String> {
+    async fn read_markers(&self, keys: &[String]) -> Result<Vec<Option<String>>, String> {
         let Some(kv) = &self.revocations else {
             return Err("revocation checks are on but no KV namespace is bound".into());
         };
-        let entry = kv
-            .get(&revocation_key(jti))
-            .text()
+        // `KV.get([k1, k2, ...], "text")`: one operation, a Map of key -> value or null.
+        let get = Reflect::get(kv, &JsValue::from_str("get"))
+            .map_err(|e| format!("KV get: {e:?}"))?
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| "KV get is not a function".to_string())?;
+        let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+        let promise = get
+            .call2(kv, &list, &JsValue::from_str("text"))
+            .map_err(|e| format!("KV bulk get: {e:?}"))?
+            .dyn_into::<Promise>()
+            .map_err(|_| "KV bulk get returned no promise".to_string())?;
+        let map: js_sys::Map = JsFuture::from(promise)
             .await
-            .map_err(|e| format!("KV get: {e}"))?;
-        Ok(entry.is_some())
+            .map_err(|e| format!("KV bulk get: {e:?}"))?
+            .dyn_into()
+            .map_err(|_| "KV bulk get returned no Map".to_string())?;
+        Ok(keys
+            .iter()
+            .map(|k| map.get(&JsValue::from_str(k)).as_string())
+            .collect())
     }
 }
 

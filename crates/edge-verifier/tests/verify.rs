@@ -60,7 +60,9 @@ struct Fake {
     jwks: RefCell<Result<Value, String>>,
     cache_control: Option<String>,
     fetches: Cell<u32>,
-    revoked: Vec<String>,
+    /// KV markers: (key, value).
+    revoked: Vec<(String, String)>,
+    reads: Cell<u32>,
     revocation_down: bool,
 }
 
@@ -71,6 +73,7 @@ impl Fake {
             cache_control: Some("public, max-age=300".into()),
             fetches: Cell::new(0),
             revoked: vec![],
+            reads: Cell::new(0),
             revocation_down: false,
         }
     }
@@ -87,11 +90,20 @@ impl Sources for Fake {
         })
     }
 
-    async fn is_revoked(&self, jti: &str) -> Result<bool, String> {
+    async fn read_markers(&self, keys: &[String]) -> Result<Vec<Option<String>>, String> {
         if self.revocation_down {
             return Err("KV unreachable".into());
         }
-        Ok(self.revoked.iter().any(|j| j == jti))
+        self.reads.set(self.reads.get() + 1);
+        Ok(keys
+            .iter()
+            .map(|k| {
+                self.revoked
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+            })
+            .collect())
     }
 }
 
@@ -257,7 +269,7 @@ fn wrong_audience_is_invalid_token() {
 #[test]
 fn revoked_token_is_invalid_token() {
     let mut src = Fake::new();
-    src.revoked = vec!["jti-1".into()];
+    src.revoked = vec![("revoked_jti:jti-1".into(), String::new())];
     expect_invalid(
         run(&verifier(), &src, Some(&bearer(&good_token())), &[], NOW),
         "revoked",
@@ -267,7 +279,7 @@ fn revoked_token_is_invalid_token() {
 #[test]
 fn revocation_is_not_consulted_unless_configured() {
     let mut src = Fake::new();
-    src.revoked = vec!["jti-1".into()];
+    src.revoked = vec![("revoked_jti:jti-1".into(), String::new())];
     let v = Verifier::new(Config::new(ISS, ISS));
     assert!(run(&v, &src, Some(&bearer(&good_token())), &[], NOW).is_ok());
 }
@@ -381,8 +393,8 @@ impl Sources for Gated {
         self.inner.fetch_jwks(uri).await
     }
 
-    async fn is_revoked(&self, jti: &str) -> Result<bool, String> {
-        self.inner.is_revoked(jti).await
+    async fn read_markers(&self, keys: &[String]) -> Result<Vec<Option<String>>, String> {
+        self.inner.read_markers(keys).await
     }
 }
 
@@ -428,4 +440,61 @@ fn requests_arriving_during_the_first_fetch_fetch_too_instead_of_failing() {
     // Once loaded, the cache answers without fetching.
     assert!(block_on(v.verify(&NativeEs256, &src, Some(&token), &[], NOW + 1)).is_ok());
     assert_eq!(src.inner.fetches.get(), 3);
+}
+
+#[test]
+fn after_a_failed_first_fetch_requests_back_off_with_503_instead_of_refetching() {
+    let (v, src) = (verifier(), Fake::new());
+    *src.jwks.borrow_mut() = Err("connection refused".into());
+    let token = bearer(&good_token());
+    for t in [NOW, NOW + 1, NOW + 29] {
+        let r = run(&v, &src, Some(&token), &[], t);
+        assert!(matches!(r, Err(AuthError::Unavailable(_))), "{r:?}");
+    }
+    assert_eq!(src.fetches.get(), 1, "no fetch during the backoff");
+    let refusal = v.error_response(&AuthError::Unavailable("x".into()));
+    assert_eq!(refusal.status, 503);
+    assert!(refusal.headers.contains(&("retry-after", "30".into())));
+    *src.jwks.borrow_mut() = Ok(json!({"keys": [public_jwk(D1, "k1")]}));
+    assert!(run(&v, &src, Some(&token), &[], NOW + 30).is_ok());
+    assert_eq!(src.fetches.get(), 2, "fetched again once the backoff ended");
+}
+
+#[test]
+fn grant_client_user_and_pair_revocations_refuse_the_token_in_one_read() {
+    // "dXNlci0x" is base64url("user-1"); the token was issued at NOW - 5 (no iat_ms).
+    let issued_ms = (NOW - 5) * 1000;
+    let cases = [
+        ("revoked_grant:grant-1", String::new()),
+        ("revoked_client:app-1", String::new()),
+        ("revoked_user:dXNlci0x", issued_ms.to_string()),
+        ("revoked_pair:dXNlci0x:app-1", issued_ms.to_string()),
+    ];
+    for (key, value) in cases {
+        let mut src = Fake::new();
+        src.revoked = vec![(key.into(), value)];
+        expect_invalid(
+            run(&verifier(), &src, Some(&bearer(&good_token())), &[], NOW),
+            "revoked",
+        );
+        assert_eq!(src.reads.get(), 1, "{key}: one bulk read");
+    }
+}
+
+#[test]
+fn a_token_issued_after_a_user_revocation_in_the_same_second_is_accepted() {
+    let mut c = claims();
+    c["iat_ms"] = json!((NOW - 5) * 1000 + 700);
+    let token = sign(D1, header("k1"), c);
+    let mut src = Fake::new();
+    src.revoked = vec![(
+        "revoked_pair:dXNlci0x:app-1".into(),
+        ((NOW - 5) * 1000 + 699).to_string(),
+    )];
+    assert!(run(&verifier(), &src, Some(&bearer(&token)), &[], NOW).is_ok());
+    src.revoked[0].1 = ((NOW - 5) * 1000 + 700).to_string();
+    expect_invalid(
+        run(&verifier(), &src, Some(&bearer(&token)), &[], NOW),
+        "revoked",
+    );
 }

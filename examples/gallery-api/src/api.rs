@@ -226,6 +226,8 @@ mod tests {
             jti: "j".into(),
             exp: 0,
             iat: 0,
+            gid: None,
+            iat_ms: None,
         }
     }
 

@@ -61,6 +61,7 @@ pub async fn item<S: Store, C: Crypto>(
     let client = find(ctx, client_id).await?;
     match req.method {
         Method::Delete => {
+            crate::oauth::revocation::client_revoked(ctx, &client.client_id).await?;
             client_ops::delete(ctx.store, &ctx.state(), &client).await?;
             Ok(Response::new(204))
         }

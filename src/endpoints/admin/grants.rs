@@ -77,7 +77,10 @@ pub async fn item<S: Store, C: Crypto>(
     }
     if req.method == Method::Delete {
         return match state.revoke_grant(grant_id).await? {
-            true => Ok(Response::new(204)),
+            true => {
+                crate::oauth::revocation::grant_revoked(ctx, grant_id).await?;
+                Ok(Response::new(204))
+            }
             false => Err(not_found()),
         };
     }

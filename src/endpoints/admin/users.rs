@@ -74,10 +74,15 @@ pub async fn item<S: Store, C: Crypto>(
             // when it finds the account gone (`endpoints::login`), or its session is ended
             // here. Then its sessions end and its grants are revoked, and the record goes
             // last: a DELETE that failed halfway is retried and finishes the rest.
+            crate::oauth::revocation::user_revoked(ctx, &user.sub).await?;
             users::unlist(ctx.store, &user).await?;
             crate::state::sessions::delete_all_for(ctx.store, &user.sub).await?;
             crate::state::State::revoke_user(&ctx.state(), &user.sub, None, ctx.now).await?;
-            // Their portal applications go too, as final as an admin DELETE (issue 18).
+            // Their portal applications go too, as final as an admin DELETE (issue 18), and
+            // their users' access tokens stop at edge APIs as for any deleted application.
+            for app in crate::store::clients::list_for_owner(ctx.store, &user.sub).await? {
+                crate::oauth::revocation::client_revoked(ctx, &app.client_id).await?;
+            }
             crate::state::clients::delete_owned(ctx.store, &ctx.state(), &user.sub).await?;
             users::delete(ctx.store, &user).await?;
             Ok(Response::new(204))

@@ -14,7 +14,7 @@ use crate::http::Response;
 use crate::model::Client;
 use crate::oauth::issue;
 use crate::oauth::params::Params;
-use crate::state::{RefreshRotation, State};
+use crate::state::{RefreshRotation, Refusal, State, StateError};
 use crate::store::Store;
 
 pub async fn exchange<S: Store, C: Crypto>(
@@ -32,6 +32,14 @@ pub async fn exchange<S: Store, C: Crypto>(
         now: ctx.now,
         attempt: Some(crate::token::opaque::random_b64(ctx.crypto, 12)?),
     };
-    let issued = ctx.state().rotate_refresh(rotation).await?;
+    let issued = match ctx.state().rotate_refresh(rotation).await {
+        Err(StateError::Refused(Refusal::RefreshReused)) => {
+            // RFC 9700 §4.14.2 revoked the grant; edge APIs learn it too.
+            let token = params.require("refresh_token")?;
+            crate::oauth::revocation::refresh_token_revoked(ctx, token).await?;
+            return Err(Refusal::RefreshReused.into());
+        }
+        other => other?,
+    };
     issue::token_response(ctx, issued).await
 }
