@@ -56,7 +56,7 @@ impl Store for KvStore<'_> {
             .then(|| (worker::Date::now().as_millis() as f64, cache::epoch()));
         if let Some((now, _)) = cached {
             if let Some(v) = cache::get(&joined, now) {
-                if let Ok(values) = serde_json::from_str::<Vec<Option<String>>>(&v) {
+                if let Ok(values) = crate::json_codec::decode::<Vec<Option<String>>>(&v) {
                     return Ok(values);
                 }
             }
