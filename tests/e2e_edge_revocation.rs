@@ -250,3 +250,101 @@ fn deleting_the_app_in_the_portal_reaches_the_api() {
     assert_eq!(r.status, 303, "{}", r.body);
     refused(w, &at, "developer deleted the app");
 }
+
+/// RFC 6749 §4.1.2: a second redemption of a code (here without its verifier) revokes what
+/// the first issued, and the access token the first answer carried stops at the API too.
+#[test]
+fn a_replayed_code_reaches_the_api() {
+    let w = world();
+    let client = admin_post(
+        w,
+        "/api/admin/clients",
+        json!({"client_name": "Edge Replay", "redirect_uris": [REDIRECT],
+               "scope": "profile:read"}),
+    );
+    let oauth = oauth_client(w, &client);
+    let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+    let (url, _) = oauth
+        .authorize_url(oauth2::CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let b = Browser::new(&Http, &w.url);
+    let consent = login_to_consent(&b, url.as_str(), &user(w, "edge-replay"));
+    let code =
+        common::browser::query_param(&decide(&b, &consent, &["profile:read"], "approve"), "code")
+            .expect("a code");
+    let redeem = |v: &str| {
+        post_form(
+            &w.url("/api/oauth/token"),
+            &[],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", v),
+                ("client_id", client["client_id"].as_str().unwrap()),
+                ("client_secret", client["client_secret"].as_str().unwrap()),
+            ],
+        )
+    };
+    let first = redeem(verifier.secret());
+    assert_eq!(first.status, 200, "{}", first.body);
+    let at = first.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(me(w, &at).status, 200, "the token works first");
+    redeem(&"q".repeat(43)).expect_error(400, "invalid_grant");
+    refused(w, &at, "code replay");
+}
+
+/// The grant cap (10 per user and client) revokes the oldest grant when an 11th is made: that
+/// grant's access token stops at the API too.
+#[test]
+fn a_grant_evicted_by_the_cap_reaches_the_api() {
+    let w = world();
+    let client = admin_post(
+        w,
+        "/api/admin/clients",
+        json!({"client_name": "Edge Cap", "redirect_uris": [REDIRECT], "scope": "profile:read"}),
+    );
+    let b = Browser::new(&Http, &w.url);
+    let email = user(w, "edge-cap");
+    let mut tokens = Vec::new();
+    for i in 0..11 {
+        let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let (url, _) = oauth_client(w, &client)
+            .authorize_url(oauth2::CsrfToken::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let location = if i == 0 {
+            let consent = login_to_consent(&b, url.as_str(), &email);
+            decide(&b, &consent, &["profile:read"], "approve")
+        } else {
+            // Remembered consent: the code comes at once.
+            common::browser::location(&b.get(url.as_str()))
+        };
+        let code = common::browser::query_param(&location, "code").expect("a code");
+        let r = post_form(
+            &w.url("/api/oauth/token"),
+            &[],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier.secret()),
+                ("client_id", client["client_id"].as_str().unwrap()),
+                ("client_secret", client["client_secret"].as_str().unwrap()),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        tokens.push(r.json()["access_token"].as_str().unwrap().to_string());
+    }
+    // The oldest goes (on KV, grants made within one second are ordered at random, so
+    // "oldest" is one of them): exactly one token stops, and it stops at the API.
+    let stopped: Vec<usize> = (0..11)
+        .filter(|&i| me(w, &tokens[i]).status == 401)
+        .collect();
+    assert_eq!(stopped.len(), 1, "one grant evicted: {stopped:?}");
+    refused(w, &tokens[stopped[0]], "evicted by the cap");
+    if std::env::var("EDGE_STATE_BACKEND").as_deref() != Ok("kv") {
+        assert_eq!(stopped, vec![0], "the oldest, by creation order");
+    }
+}

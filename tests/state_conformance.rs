@@ -295,7 +295,7 @@ fn a_code_redeems_once_and_a_replay_revokes_what_it_issued(s: &impl State, f: &F
     let next = block_on(s.rotate_refresh(rotation(f, &first.refresh_token, "app", 0))).unwrap();
     f.tick();
     let again = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
-    assert_eq!(refused(again), Refusal::CodeReplayed);
+    assert!(matches!(refused(again), Refusal::CodeReplayed(Some(g)) if g == first.grant.grant_id));
     assert!(block_on(s.get_grant(&first.grant.grant_id, f.now()))
         .unwrap()
         .is_none());
@@ -334,7 +334,7 @@ fn a_retried_exchange_gets_the_same_grant_and_a_replay_without_verifier_revokes(
     f.tick();
     let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-0";
     let replay = block_on(s.exchange_code(exchange(f, &code, "app", wrong)));
-    assert_eq!(refused(replay), Refusal::CodeReplayed);
+    assert!(matches!(refused(replay), Refusal::CodeReplayed(Some(g)) if g == lost.grant.grant_id));
     assert!(block_on(s.get_grant(&lost.grant.grant_id, f.now()))
         .unwrap()
         .is_none());
@@ -371,7 +371,7 @@ fn a_wrong_verifier_or_redirect_uri_consumes_the_code(s: &impl State, f: &Fixtur
         assert_eq!(refused(block_on(s.exchange_code(bad))), expected);
         f.tick();
         let retry = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
-        assert_eq!(refused(retry), Refusal::CodeReplayed);
+        assert!(matches!(refused(retry), Refusal::CodeReplayed(_)));
         f.tick();
     }
 }
@@ -599,9 +599,14 @@ fn revoking_a_refresh_token_ends_the_grant_for_its_client_only(s: &impl State, f
 
 fn the_grant_cap_evicts_the_oldest_by_a_total_order(s: &impl State, f: &Fixture) {
     let mut ids = Vec::new();
+    let mut evicted = Vec::new();
     for _ in 0..MAX_GRANTS_PER_CLIENT + 2 {
-        ids.push(grant(s, f, "lee", "app").grant.grant_id);
+        let issued = grant(s, f, "lee", "app");
+        ids.push(issued.grant.grant_id);
+        evicted.extend(issued.evicted);
     }
+    // Each exchange past the cap names what it evicted (edge APIs are told).
+    assert_eq!(evicted, ids[..2].to_vec());
     let page = block_on(s.list_user_grants("lee", None, 100, f.now())).unwrap();
     let live: Vec<String> = page.items.iter().map(|g| g.grant_id.clone()).collect();
     assert_eq!(live, ids[2..].to_vec(), "the two oldest were evicted");

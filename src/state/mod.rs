@@ -110,6 +110,10 @@ pub struct IssuedGrant {
     /// the Worker writes the user's entry in the client's listing, of this generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing: Option<i64>,
+    /// Grants of the same user and client revoked to keep the cap (code exchange): the token
+    /// endpoint tells edge APIs (`oauth::revocation`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evicted: Vec<String>,
 }
 
 /// A page of a listing; `cursor` is set when more follow.
@@ -129,8 +133,9 @@ pub const MAX_GRANTS_PER_CLIENT: usize = 10;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Refusal {
     InvalidCode,
-    /// Second redemption: what the first one issued is revoked (RFC 6749 §4.1.2).
-    CodeReplayed,
+    /// Second redemption: what the first one issued is revoked (RFC 6749 §4.1.2); the
+    /// grant it revoked, when the code had created one (for the edge APIs' marker).
+    CodeReplayed(Option<String>),
     RedirectUriMismatch,
     InvalidVerifier,
     ConsentWithdrawn,
@@ -196,7 +201,7 @@ impl From<Refusal> for OAuthError {
         let grant = OAuthError::invalid_grant;
         match r {
             Refusal::InvalidCode => grant("Invalid or expired authorization code"),
-            Refusal::CodeReplayed => {
+            Refusal::CodeReplayed(_) => {
                 grant("Authorization code was already used; the tokens issued for it are revoked")
             }
             Refusal::RedirectUriMismatch => {

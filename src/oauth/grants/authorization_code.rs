@@ -12,7 +12,7 @@ use crate::http::Response;
 use crate::model::Client;
 use crate::oauth::issue;
 use crate::oauth::params::Params;
-use crate::state::{CodeExchange, State};
+use crate::state::{CodeExchange, Refusal, State, StateError};
 use crate::store::Store;
 use crate::token::opaque;
 
@@ -34,6 +34,18 @@ pub async fn exchange<S: Store, C: Crypto>(
         refresh_ttl: ctx.config.refresh_token_ttl,
         now: ctx.now,
     };
-    let issued = ctx.state().exchange_code(exchange).await?;
+    let issued = match ctx.state().exchange_code(exchange).await {
+        Err(StateError::Refused(Refusal::CodeReplayed(Some(grant_id)))) => {
+            // RFC 6749 §4.1.2 revoked what the first redemption issued; edge APIs learn it.
+            crate::oauth::revocation::grant_revoked(ctx, &grant_id).await?;
+            return Err(Refusal::CodeReplayed(Some(grant_id)).into());
+        }
+        other => other?,
+    };
+    // The cap revoked the oldest grants of this user and client to make room: those tokens
+    // stop at edge APIs too.
+    for grant_id in &issued.evicted {
+        crate::oauth::revocation::grant_revoked(ctx, grant_id).await?;
+    }
     issue::token_response(ctx, issued).await
 }

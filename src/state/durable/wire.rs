@@ -75,7 +75,8 @@ impl_from_json!(IssuedGrant {
     grant,
     refresh_token,
     scopes,
-    listing,
+    listing;
+    evicted,
 });
 
 impl<T: FromJson> FromJson for Page<T> {
@@ -197,7 +198,8 @@ impl FromJson for Refusal {
         let (name, content) = variant(value)?;
         Ok(match name {
             "InvalidCode" => Refusal::InvalidCode,
-            "CodeReplayed" => Refusal::CodeReplayed,
+            // Earlier objects answered it without the grant (content `null`).
+            "CodeReplayed" => Refusal::CodeReplayed(FromJson::from_json(content)?),
             "RedirectUriMismatch" => Refusal::RedirectUriMismatch,
             "InvalidVerifier" => Refusal::InvalidVerifier,
             "ConsentWithdrawn" => Refusal::ConsentWithdrawn,
@@ -351,12 +353,14 @@ mod tests {
                 refresh_token: "r".into(),
                 scopes: vec!["a".into()],
                 listing: None,
+                evicted: Vec::new(),
             })),
             Ok(Reply::Issued(IssuedGrant {
                 grant: grant(),
                 refresh_token: "r".into(),
                 scopes: vec![],
                 listing: Some(3),
+                evicted: Vec::new(),
             })),
             Ok(Reply::Grant(Some(grant()))),
             Ok(Reply::Grant(None)),
@@ -367,7 +371,10 @@ mod tests {
                 cursor: Some("5".into()),
             })),
             Ok(Reply::Done),
-            Err(StateError::Refused(Refusal::CodeReplayed)),
+            Err(StateError::Refused(Refusal::CodeReplayed(Some(
+                "o.1".into(),
+            )))),
+            Err(StateError::Refused(Refusal::CodeReplayed(None))),
             Err(StateError::Refused(Refusal::ScopeNotGranted("x".into()))),
             Err(StateError::Refused(Refusal::CursorRefused)),
             Err(StateError::Unavailable("u".into())),

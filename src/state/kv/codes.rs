@@ -97,14 +97,16 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         .await?
         .is_some()
     {
-        return Err(Refusal::CodeReplayed.into()); // already consumed or revoked: nothing to do
+        // Already consumed or revoked: nothing more to do here (the edge marker is the
+        // caller's, and writing it again is harmless).
+        return Err(Refusal::CodeReplayed(Some(code.grant_id.clone())).into());
     }
     if let Some(first) = grants::read(store, &code.grant_id).await? {
         if let Some(issued) = retried_exchange(store, &code, first.clone(), &x).await? {
             return Ok(issued);
         }
         grants::revoke(store, &first).await?;
-        return Err(Refusal::CodeReplayed.into());
+        return Err(Refusal::CodeReplayed(Some(first.grant_id.clone())).into());
     }
     if let Err(refusal) = rules::check_code_use(&code.redirect_uri, &code.code_challenge, &x) {
         // Consumed: the marker makes any later use a replay.
@@ -125,7 +127,7 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         return Err(Refusal::ConsentWithdrawn.into());
     }
     let scopes = rules::still_allowed(&code.scopes, &x.allowed_scopes)?;
-    make_room(store, &code.sub, &code.client_id).await?;
+    let evicted = make_room(store, &code.sub, &code.client_id).await?;
     let created_at = epoch::stamp(epoch, x.now);
     let (grant, refresh_token) = new_grant(&code, scopes.clone(), &x, created_at);
     grants::put(store, &grant, x.refresh_ttl, x.now).await?;
@@ -134,6 +136,7 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         refresh_token,
         scopes,
         listing: None,
+        evicted,
     })
 }
 
@@ -168,19 +171,23 @@ async fn retried_exchange(
         grant: grant.view(),
         scopes,
         listing: None,
+        evicted: Vec::new(),
     }))
 }
 
 /// Revokes the oldest of (`sub`, `client_id`)'s grants beyond the cap: one KV list of the
 /// pair's `grant:` keys, whose ids are time-ordered under the pair's prefix (a total order).
-async fn make_room(store: &impl Store, sub: &str, client_id: &str) -> StateResult<()> {
+async fn make_room(store: &impl Store, sub: &str, client_id: &str) -> StateResult<Vec<String>> {
     // The cap keeps this at most a few keys (a racing flow may add one or two).
     let page = store
         .list(&grants::pair_prefix(client_id, sub), None, 1000)
         .await?;
     let excess = (page.keys.len() + 1).saturating_sub(MAX_GRANTS_PER_CLIENT);
+    let mut evicted = Vec::with_capacity(excess);
     for key in page.keys.iter().take(excess) {
-        grants::revoke_by_id(store, key.strip_prefix("grant:").unwrap_or("")).await?;
+        let id = key.strip_prefix("grant:").unwrap_or("");
+        grants::revoke_by_id(store, id).await?;
+        evicted.push(id.to_string());
     }
-    Ok(())
+    Ok(evicted)
 }

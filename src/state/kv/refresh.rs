@@ -91,6 +91,7 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
         refresh_token: ids::refresh_token(&grant.grant_id, next, &secret),
         scopes,
         listing: None,
+        evicted: Vec::new(),
     })
 }
 

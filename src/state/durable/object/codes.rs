@@ -133,6 +133,7 @@ fn retried_exchange(
         grant,
         scopes,
         listing,
+        evicted: Vec::new(),
     }))
 }
 
@@ -162,7 +163,12 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         }
         // RFC 6749 §4.1.2: revoke what the first redemption issued.
         exec(db, "DELETE FROM grants WHERE seq = ?", &[row[7].clone()])?;
-        return Err(Refusal::CodeReplayed.into());
+        // A code consumed without a grant (wrong verifier) has none to name.
+        let revoked = match &row[7] {
+            crate::state::durable::sql::SqlValue::Int(seq) => Some(grant_id(object, *seq)),
+            _ => None,
+        };
+        return Err(Refusal::CodeReplayed(revoked).into());
     }
     exec(
         db,
@@ -175,7 +181,8 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         return Err(Refusal::ConsentWithdrawn.into());
     }
     let scopes = rules::still_allowed(&scopes, &x.allowed_scopes)?;
-    let listing = match cap_for_client(db, &client_id, x.now)? {
+    let (live, evicted) = cap_for_client(db, &client_id, x.now)?;
+    let listing = match live {
         0 => Some(next_listing(db, &client_id)?),
         _ => None,
     };
@@ -199,5 +206,9 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         refresh_token,
         scopes,
         listing,
+        evicted: evicted
+            .into_iter()
+            .map(|seq| super::grants::grant_id(object, seq))
+            .collect(),
     })
 }

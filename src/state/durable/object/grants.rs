@@ -82,18 +82,24 @@ pub fn only_grant_listing(
 }
 
 /// Revokes the oldest of this client's grants so one more fits under the cap; returns how
-/// many live grants of the client there were.
-pub fn cap_for_client(db: &impl Sql, client_id: &str, now: u64) -> Result<usize, StateError> {
+/// many live grants of the client there were, and the sequence numbers of those revoked.
+pub fn cap_for_client(
+    db: &impl Sql,
+    client_id: &str,
+    now: u64,
+) -> Result<(usize, Vec<i64>), StateError> {
     let live = exec(
         db,
         "SELECT seq FROM grants WHERE client_id = ? AND expires_at > ? ORDER BY seq",
         &[client_id.into(), now.into()],
     )?;
     let excess = (live.len() + 1).saturating_sub(MAX_GRANTS_PER_CLIENT);
+    let mut evicted = Vec::with_capacity(excess);
     for row in live.iter().take(excess) {
         exec(db, "DELETE FROM grants WHERE seq = ?", &[row[0].clone()])?;
+        evicted.push(row[0].int());
     }
-    Ok(live.len())
+    Ok((live.len(), evicted))
 }
 
 /// A new generation of the user's entry in `client_id`'s listing. Each generation is its own
@@ -243,6 +249,7 @@ pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedG
         grant,
         scopes,
         listing: None,
+        evicted: Vec::new(),
     })
 }
 
