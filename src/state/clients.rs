@@ -13,9 +13,10 @@
 //!   racing a rotation cannot bring the old secret back, on both backends.
 //! - **Edits merge.** [`update`] applies its change to the record as it is when the change
 //!   runs (re-read, not the copy the request began with), so an edit and an added Try-it
-//!   callback each change only their own fields. KV has no compare-and-set: two record
-//!   changes whose read and write overlap (one KV round trip) can still lose one; the page
-//!   or API answer shows what was saved.
+//!   callback each change only their own fields. KV has no compare-and-set, so after writing,
+//!   an edit reads the record again: if a racing edit wrote over it (its change no longer
+//!   shows), it applies its change again to what is there now, up to [`REAPPLY`] times, and
+//!   answers 503 (retry) rather than report a change that was lost.
 
 use super::{AppClaim, State};
 use crate::crypto::Crypto;
@@ -54,29 +55,55 @@ pub async fn create(
     Ok(AppClaim::Claimed)
 }
 
+/// How often an edit is applied again after a racing edit wrote over it.
+pub const REAPPLY: usize = 3;
+
 /// Changes one client: `change` gets the current record and returns the new one (or its own
-/// error, then nothing is written). `None` when the client does not exist or was deleted,
-/// also when the deletion raced this write.
+/// error, then nothing is written); it must set fields, so that applying it again to a record
+/// that already shows it changes nothing. `None` when the client does not exist or was
+/// deleted, also when the deletion raced this write.
 pub async fn update<E>(
     store: &impl Store,
     client_id: &str,
-    change: impl FnOnce(&Client) -> Result<Client, E>,
+    change: impl Fn(&Client) -> Result<Client, E>,
 ) -> Result<Option<Result<Client, E>>, OAuthError> {
-    let Some(current) = clients::get(store, client_id).await? else {
+    let Some(mut current) = clients::get(store, client_id).await? else {
         return Ok(None);
     };
-    let updated = match change(&current) {
-        Ok(c) => c,
-        Err(e) => return Ok(Some(Err(e))),
-    };
-    put_json(store, &keys::client(client_id), &updated, None).await?;
-    if clients::is_deleted(store, client_id).await? {
-        // A deletion answered between our read and our write: take back what we wrote (best
-        // effort; readers ignore it anyway because of the tombstone).
-        let _ = store.delete(&keys::client(client_id)).await;
-        return Ok(None);
+    for _ in 0..=REAPPLY {
+        let updated = match change(&current) {
+            Ok(c) => c,
+            Err(e) => return Ok(Some(Err(e))),
+        };
+        put_json(store, &keys::client(client_id), &updated, None).await?;
+        if clients::is_deleted(store, client_id).await? {
+            // A deletion answered between our read and our write: take back what we wrote
+            // (best effort; readers ignore it anyway because of the tombstone).
+            let _ = store.delete(&keys::client(client_id)).await;
+            return Ok(None);
+        }
+        // Read again: a racing edit that read before our write and wrote after it has
+        // written over our change. Still there (or included by a later edit): done.
+        let Some(now) = clients::get(store, client_id).await? else {
+            return Ok(None);
+        };
+        match change(&now) {
+            Ok(again) if same_fields(&again, &now) => return Ok(Some(Ok(now))),
+            Ok(_) => current = now,
+            Err(e) => return Ok(Some(Err(e))),
+        }
     }
-    Ok(Some(Ok(updated)))
+    Err(OAuthError::unavailable(format!(
+        "client {client_id}: edits kept writing over this one"
+    )))
+}
+
+/// Equal but for when they were last changed.
+fn same_fields(a: &Client, b: &Client) -> bool {
+    a == &Client {
+        updated_at: a.updated_at,
+        ..b.clone()
+    }
 }
 
 /// Gives a confidential client a new secret (only its hash is kept) and returns the secret
