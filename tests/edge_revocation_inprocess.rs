@@ -4,43 +4,11 @@
 
 mod common;
 
+use common::flaky::FlakyWrites;
 use common::flow::REDIRECT;
 use common::inprocess::{json, Harness, ADMIN_TOKEN};
-use edge_oauth::app::{handle, Ctx};
 use edge_oauth::http::{Method, Request, Response};
-use edge_oauth::store::{ListPage, MemoryStore, Store, StoreError};
-use futures_executor::block_on;
 use serde_json::json;
-use std::cell::Cell;
-
-/// KV whose writes of edge markers fail while `failing` is set.
-struct FlakyStore {
-    inner: MemoryStore,
-    failing: Cell<bool>,
-}
-
-impl Store for FlakyStore {
-    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
-        if self.failing.get() && key.starts_with("revoked_") {
-            return Err(StoreError("KV PUT failed: 503 Service Unavailable".into()));
-        }
-        self.inner.put(key, value, ttl).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn list(
-        &self,
-        prefix: &str,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<ListPage, StoreError> {
-        self.inner.list(prefix, cursor, limit).await
-    }
-}
 
 fn admin(method: Method, path: &str, body: Option<serde_json::Value>) -> Request {
     let r =
@@ -53,7 +21,7 @@ fn admin(method: Method, path: &str, body: Option<serde_json::Value>) -> Request
     }
 }
 
-fn marker_keys(store: &FlakyStore, prefix: &str) -> usize {
+fn marker_keys(store: &FlakyWrites, prefix: &str) -> usize {
     store
         .inner
         .dump()
@@ -65,23 +33,8 @@ fn marker_keys(store: &FlakyStore, prefix: &str) -> usize {
 #[test]
 fn a_marker_that_cannot_be_written_is_a_503_and_the_retry_completes_the_revocation() {
     let h = Harness::new();
-    let store = FlakyStore {
-        inner: MemoryStore::new(h.store.now()),
-        failing: Cell::new(false),
-    };
-    let call = |req: Request| -> Response {
-        let ctx = Ctx {
-            config: &h.config,
-            store: &store,
-            objects: &h.objects,
-            crypto: &h.crypto,
-            now: store.inner.now(),
-            now_ms: store.inner.now() * 1000,
-        };
-        let response = block_on(handle(&ctx, &req, &|_| {}));
-        store.inner.advance(1);
-        response
-    };
+    let store = FlakyWrites::new(&h, "revoked_");
+    let call = |req: Request| store.handle(&h, &req);
     let client = call(admin(
         Method::Post,
         "/api/admin/clients",

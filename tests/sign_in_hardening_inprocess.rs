@@ -5,47 +5,14 @@
 mod common;
 
 use common::browser::{hidden, location, query_param, submit_consent, Browser};
+use common::flaky::FlakyWrites;
 use common::flow::*;
 use common::inprocess::{expect_error, json, Harness, ADMIN_TOKEN, ASSERTION_SECRET, ISSUER};
-use edge_oauth::app::{handle, Ctx};
 use edge_oauth::http::{Method, Request, Response};
 use edge_oauth::oauth::login_assertion::sign_assertion_for_tests;
-use edge_oauth::store::{ListPage, MemoryStore, Store, StoreError};
-use futures_executor::block_on;
 use serde_json::json;
-use std::cell::Cell;
 
 const SESSION: &str = "edge_oauth_session";
-
-/// KV whose writes of sessions fail while `failing` is set (an outage in the middle of a
-/// sign-in, after the assertion was checked).
-struct FlakyStore {
-    inner: MemoryStore,
-    failing: Cell<bool>,
-}
-
-impl Store for FlakyStore {
-    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), StoreError> {
-        if self.failing.get() && key.starts_with("session:") {
-            return Err(StoreError("KV PUT failed: 503 Service Unavailable".into()));
-        }
-        self.inner.put(key, value, ttl).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn list(
-        &self,
-        prefix: &str,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<ListPage, StoreError> {
-        self.inner.list(prefix, cursor, limit).await
-    }
-}
 
 fn cookie_pair(r: &Response, name: &str) -> String {
     r.headers
@@ -63,23 +30,8 @@ fn an_assertion_is_not_burnt_when_starting_the_session_fails() {
         ("LOGIN_MODE", "delegated"),
         ("LOGIN_URL", "https://platform.example/login"),
     ]);
-    let store = FlakyStore {
-        inner: MemoryStore::new(h.store.now()),
-        failing: Cell::new(false),
-    };
-    let call = |req: Request| {
-        let ctx = Ctx {
-            config: &h.config,
-            store: &store,
-            objects: &h.objects,
-            crypto: &h.crypto,
-            now: store.inner.now(),
-            now_ms: store.inner.now() * 1000,
-        };
-        let response = block_on(handle(&ctx, &req, &|_| {}));
-        store.inner.advance(1); // a second between requests, as KV's write limit expects
-        response
-    };
+    let store = FlakyWrites::new(&h, "session:");
+    let call = |req: Request| store.handle(&h, &req);
     let body = json!({"client_name": "A", "redirect_uris": [REDIRECT], "scope": "profile:read"});
     let created = call(
         Request::new(Method::Post, "/api/admin/clients")

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod e2e;
 pub mod faults;
+pub mod flaky;
 pub mod flow;
 pub mod http;
 pub mod inprocess;
