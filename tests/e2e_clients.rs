@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::browser::{hidden, location, Browser, Http};
+use common::browser::{credential, hidden, location, Browser, Http};
 use common::e2e::PASSWORD;
 use common::http::{post_form, Reply};
 use common::race::{
@@ -100,15 +100,6 @@ impl Poster {
         fields.push(("submission", submission));
         self.post("/developers/apps", &fields)
     }
-}
-
-fn credential(html: &str, name: &str) -> String {
-    let marker = format!("data-credential=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name}:\n{html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
 /// A client with a live grant: its app and a refresh token.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::browser::{hidden, location, query_param, submit_consent, Browser};
+use common::browser::{credential, hidden, location, query_param, submit_consent, Browser};
 use common::http::Reply;
 use common::inprocess::{json, Harness};
 use edge_oauth::http::Method;
@@ -37,15 +37,6 @@ fn signed_in<'h>(h: &'h Harness, email: &str) -> Browser<'h, Harness> {
 
 fn csrf(b: &Browser<Harness>) -> String {
     hidden(&b.get("/developers").body, "csrf_token")
-}
-
-fn credential(html: &str, name: &str) -> String {
-    let marker = format!("data-credential=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name}:\n{html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
 fn create(b: &Browser<Harness>, client_type: &str, extra: &[(&str, &str)]) -> Reply {

@@ -153,6 +153,16 @@ impl<'t, T: Transport> Browser<'t, T> {
     }
 }
 
+/// A credential a portal page shows once (client id or secret), by its `data-credential` name.
+pub fn credential(html: &str, name: &str) -> String {
+    let marker = format!("data-credential=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name}:\n{html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
 /// The value of the hidden input `name` in a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
