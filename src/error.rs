@@ -26,8 +26,10 @@ pub enum ErrorCode {
     // RFC 7591 §3.2.2
     InvalidRedirectUri,
     InvalidClientMetadata,
-    // RFC 6750 §3.1, used by the admin API's bearer credential
+    // RFC 6750 §3.1, used by the admin API's bearer credential and the userinfo endpoint
     InvalidToken,
+    /// RFC 6750 §3.1: the access token lacks the scope the request needs (403; userinfo).
+    InsufficientScope,
     // Plain HTTP conditions, with the same JSON shape
     NotFound,
     MethodNotAllowed,
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "invalid_request",
@@ -67,7 +70,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
-            ErrorCode::AccessDenied => 403,
+            ErrorCode::AccessDenied | ErrorCode::InsufficientScope => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,

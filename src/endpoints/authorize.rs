@@ -14,6 +14,7 @@ use crate::http::{Request, Response};
 use crate::model::{PendingAuthorization, Session};
 use crate::oauth::authorize_request::{self, error_redirect_url, AuthorizeError, AuthorizeRequest};
 use crate::oauth::code::{self, CodeRequest};
+use crate::oauth::oidc;
 use crate::oauth::session::{self, FORM_TTL};
 use crate::state::CodeConsent;
 use crate::store::{pending, Store};
@@ -42,6 +43,16 @@ pub async fn get<S: Store, C: Crypto>(
             return Ok(Response::redirect(302, &url));
         }
     };
+    // A deployment that cannot sign ID tokens says so before anyone signs in (issue 15).
+    if oidc::is_openid(&request.scopes) {
+        if let Err(e) = oidc::id_token_key(ctx.config, oidc::DEFAULT_ID_TOKEN_ALG) {
+            return Ok(pages::error(
+                500,
+                "Sign-in is not configured",
+                e.debug.as_deref().unwrap_or(&e.description),
+            ));
+        }
+    }
     // The login and consent forms end in a redirect to the client (CSP form-action).
     let to_client = |page: Response| pages::allow_form_target(page, &request.redirect_uri);
     let Some((session_hash, session)) = session::current(ctx, req).await? else {
@@ -50,7 +61,13 @@ pub async fn get<S: Store, C: Crypto>(
     if request.may_skip_consent() {
         // One step: a code only if the remembered consent covers the request.
         let remembered = CodeConsent::Remembered;
-        if let Some(url) = issue_code(ctx, &request, &session.sub, remembered).await? {
+        let sign_in = oidc::sign_in(
+            &request.scopes,
+            &session_hash,
+            &session,
+            request.nonce.as_deref(),
+        );
+        if let Some(url) = issue_code(ctx, &request, &session.sub, sign_in, remembered).await? {
             return Ok(Response::redirect(302, &url));
         }
     }
@@ -131,6 +148,7 @@ async fn consent_page<S: Store, C: Crypto>(
         csrf_hash: opaque::hash(&csrf),
         sub: session.sub.clone(),
         expires_at: ctx.now + FORM_TTL,
+        nonce: request.nonce.clone(),
     };
     pending::put(ctx.store, &request_id, &pending, ctx.now).await?;
     let client = &request.client;
@@ -164,6 +182,7 @@ async fn issue_code<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     request: &AuthorizeRequest,
     sub: &str,
+    sign_in: Option<crate::state::SignIn>,
     consent: CodeConsent,
 ) -> Result<Option<String>, OAuthError> {
     code::issue(
@@ -175,6 +194,7 @@ async fn issue_code<S: Store, C: Crypto>(
             code_challenge: &request.code_challenge,
             sub,
             scopes: request.scopes.clone(),
+            sign_in,
         },
         consent,
     )

@@ -9,6 +9,9 @@ use crate::http::Response;
 use crate::store::Store;
 
 pub const DOCUMENT: &str = include_str!("openapi.json");
+/// The OpenID Connect endpoints' paths and schemas (issue 15), kept in their own file and
+/// merged into [`DOCUMENT`] when served: `{"paths", "schemas", "securitySchemes"}`.
+pub const OIDC_PART: &str = include_str!("openapi_oidc.json");
 /// Placeholder for the issuer in [`DOCUMENT`] (a JSON string value, so it is JSON-escaped).
 pub const ISSUER_PLACEHOLDER: &str = "__ISSUER__";
 
@@ -16,7 +19,32 @@ pub fn render(issuer: &str) -> String {
     // The issuer is a validated URL; escape it as a JSON string body all the same.
     let quoted = serde_json::to_string(issuer).unwrap_or_default();
     let inner = quoted.trim_matches('"');
-    DOCUMENT.replace(ISSUER_PLACEHOLDER, inner)
+    with_oidc_part(DOCUMENT).replace(ISSUER_PLACEHOLDER, inner)
+}
+
+/// [`DOCUMENT`] with the members of [`OIDC_PART`] added to its `paths` and its schemas.
+fn with_oidc_part(document: &str) -> String {
+    use serde_json::Value;
+    let (Ok(mut doc), Ok(part)) = (
+        serde_json::from_str::<Value>(document),
+        serde_json::from_str::<Value>(OIDC_PART),
+    ) else {
+        return document.to_string();
+    };
+    for (at, from) in [
+        (&["paths"][..], &part["paths"]),
+        (&["components", "schemas"][..], &part["schemas"]),
+        (
+            &["components", "securitySchemes"][..],
+            &part["securitySchemes"],
+        ),
+    ] {
+        let target = at.iter().try_fold(&mut doc, |v, k| v.get_mut(*k));
+        if let (Some(Value::Object(target)), Value::Object(from)) = (target, from) {
+            target.extend(from.clone());
+        }
+    }
+    doc.to_string()
 }
 
 pub fn get<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {
