@@ -30,6 +30,12 @@ pub enum ErrorCode {
     InvalidToken,
     /// RFC 6750 §3.1: the access token lacks the scope the request needs (403; userinfo).
     InsufficientScope,
+    // OpenID Connect Core §3.1.2.6 (sent to the client's redirect URI)
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
     // Plain HTTP conditions, with the same JSON shape
     NotFound,
     MethodNotAllowed,
@@ -59,6 +65,11 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "invalid_request",

@@ -284,3 +284,51 @@ fn authorize_openid(
         .request(&http())
         .expect("code exchange")
 }
+
+/// `prompt=none` never shows a page; the unsupported OpenID Connect parameters get their
+/// errors at the client (never a 500); `login_hint` prefills the login form.
+#[test]
+fn prompt_and_unsupported_parameters_in_workerd() {
+    let w = shared();
+    let client = register(w);
+    let url = |extra: &[(&str, &str)]| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", client["client_id"].as_str().unwrap())
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("scope", "openid")
+            .append_pair("state", "s1")
+            .append_pair("code_challenge", &"a".repeat(43))
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+        w.url(&format!("/api/oauth/authorize?{}", q.finish()))
+    };
+    for (extra, error) in [
+        (("prompt", "none"), "login_required"),
+        (("prompt", "none login"), "invalid_request"),
+        (("prompt", "bogus"), "invalid_request"),
+        (("max_age", "-1"), "invalid_request"),
+        (("request", "x"), "request_not_supported"),
+        (
+            ("request_uri", "https://a.example/r"),
+            "request_uri_not_supported",
+        ),
+        (("claims", "{}"), "invalid_request"),
+    ] {
+        let r = get(&url(&[extra]), &[]);
+        assert_eq!(r.status, 302, "{extra:?}: {}", r.body);
+        let to = r.header("location").unwrap();
+        assert!(to.starts_with(REDIRECT), "{to}");
+        assert_eq!(
+            query_param(to, "error").as_deref(),
+            Some(error),
+            "{extra:?}"
+        );
+        assert_eq!(query_param(to, "state").as_deref(), Some("s1"));
+    }
+    let page = get(&url(&[("login_hint", "hint@example.com")]), &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("value=\"hint@example.com\""));
+}

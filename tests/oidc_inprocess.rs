@@ -477,3 +477,144 @@ fn userinfo_refuses_a_revoked_grants_and_a_deleted_users_token() {
         (401, json!("invalid_token"))
     );
 }
+
+/// Where the authorize request sends the browser: (status, location).
+fn authorize(b: &Browser<Harness>, url: &str) -> common::http::Reply {
+    b.get(url)
+}
+
+fn error_at_client(r: &common::http::Reply) -> (String, Option<String>) {
+    assert_eq!(r.status, 302, "{}", r.body);
+    let to = location(r);
+    assert!(to.starts_with(REDIRECT), "{to}");
+    assert_eq!(query_param(&to, "state").as_deref(), Some("st"));
+    assert_eq!(query_param(&to, "iss").as_deref(), Some(ISSUER));
+    (
+        query_param(&to, "error").unwrap_or_default(),
+        query_param(&to, "code"),
+    )
+}
+
+#[test]
+fn prompt_none_never_shows_a_page() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let none = authorize_url(&s, "openid email", &[("prompt", "none")]);
+    assert_eq!(error_at_client(&authorize(&b, &none)).0, "login_required");
+    // Signed in, nothing approved yet.
+    let after_login = login(&b, &b.get(&authorize_url(&s, "openid", &[])));
+    assert_eq!(after_login.status, 303);
+    assert_eq!(error_at_client(&authorize(&b, &none)).0, "consent_required");
+    // Approved: the code comes at once.
+    let _ = sign_in(&s, &Browser::new(&s.h, ISSUER), "openid email", &[]);
+    let b2 = Browser::new(&s.h, ISSUER);
+    let _ = login(
+        &b2,
+        &b2.get(&authorize_url(&s, "openid", &[("prompt", "consent")])),
+    );
+    let (error, code) = error_at_client(&authorize(&b2, &none));
+    assert_eq!((error.as_str(), code.is_some()), ("", true));
+    // A public client on loopback always sees the consent page (RFC 8252 §8.6).
+    let loopback = "http://127.0.0.1:4000/cb";
+    let public = json(&s.h.admin(
+        Method::Post,
+        "/api/admin/clients",
+        Some(&json!({"client_name": "CLI", "redirect_uris": [loopback],
+            "scope": "openid", "token_endpoint_auth_method": "none"})),
+    ));
+    let url = authorize_url(&s, "openid", &[("prompt", "none")])
+        .replace(&s.client_id, public["client_id"].as_str().unwrap())
+        .replace(
+            &form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+            &form_urlencoded::byte_serialize(loopback.as_bytes()).collect::<String>(),
+        );
+    let r = authorize(&b2, &url);
+    assert_eq!(r.status, 302);
+    let to = location(&r);
+    assert!(to.starts_with(loopback), "{to}");
+    assert_eq!(
+        query_param(&to, "error").as_deref(),
+        Some("interaction_required")
+    );
+}
+
+#[test]
+fn prompt_none_in_delegated_mode_goes_back_to_the_client() {
+    let h = Harness::with_vars(&[
+        ("LOGIN_MODE", "delegated"),
+        ("LOGIN_URL", "https://platform.example/login"),
+    ]);
+    let s = setup_with(h);
+    let b = Browser::new(&s.h, ISSUER);
+    let r = authorize(&b, &authorize_url(&s, "openid", &[("prompt", "none")]));
+    assert_eq!(error_at_client(&r).0, "login_required");
+    let r = authorize(
+        &b,
+        &authorize_url(&s, "openid", &[("login_hint", "ada@example.com")]),
+    );
+    assert_eq!(r.status, 302);
+    let to = location(&r);
+    assert!(to.starts_with("https://platform.example/login?"), "{to}");
+    assert_eq!(
+        query_param(&to, "login_hint").as_deref(),
+        Some("ada@example.com")
+    );
+}
+
+#[test]
+fn prompt_login_and_max_age_sign_in_again_and_auth_time_follows() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    let first = sign_in(&s, &b, "openid", &[]);
+    let (_, c1) = verify_id_token(&s, first["id_token"].as_str().unwrap());
+    s.h.store.advance(100);
+    // Within max_age: the session stands (remembered consent answers with a code).
+    let r = authorize(&b, &authorize_url(&s, "openid", &[("max_age", "3600")]));
+    assert!(error_at_client(&r).1.is_some());
+    for extra in [("prompt", "login"), ("max_age", "50")] {
+        s.h.store.advance(100);
+        let page = authorize(&b, &authorize_url(&s, "openid", &[extra]));
+        assert_eq!(page.status, 200, "{extra:?}: the login page again");
+        let back = login(&b, &page);
+        let r = b.get(&location(&back));
+        let (_, code) = error_at_client(&r);
+        let t = redeem(&s, &code.expect("a code after signing in again"));
+        let (_, c) = verify_id_token(&s, t["id_token"].as_str().unwrap());
+        assert!(
+            c["auth_time"].as_u64() > c1["auth_time"].as_u64(),
+            "{extra:?}: auth_time is the new sign-in"
+        );
+    }
+    // login_hint prefills the built-in form.
+    let fresh = Browser::new(&s.h, ISSUER);
+    let page = authorize(
+        &fresh,
+        &authorize_url(&s, "openid", &[("login_hint", "x@example.com")]),
+    );
+    assert!(
+        page.body.contains("value=\"x@example.com\""),
+        "{}",
+        page.body
+    );
+}
+
+#[test]
+fn unsupported_openid_parameters_get_clear_errors_at_the_client() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    for (extra, error) in [
+        (("request", "eyJ.x.y"), "request_not_supported"),
+        (
+            ("request_uri", "https://a.example/r"),
+            "request_uri_not_supported",
+        ),
+        (("claims", "{\"userinfo\":{}}"), "invalid_request"),
+        (("prompt", "bogus"), "invalid_request"),
+        (("prompt", "none login"), "invalid_request"),
+        (("max_age", "-5"), "invalid_request"),
+        (("max_age", "soon"), "invalid_request"),
+    ] {
+        let r = authorize(&b, &authorize_url(&s, "openid", &[extra]));
+        assert_eq!(error_at_client(&r).0, error, "{extra:?}");
+    }
+}

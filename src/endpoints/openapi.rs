@@ -10,7 +10,8 @@ use crate::store::Store;
 
 pub const DOCUMENT: &str = include_str!("openapi.json");
 /// The OpenID Connect endpoints' paths and schemas (issue 15), kept in their own file and
-/// merged into [`DOCUMENT`] when served: `{"paths", "schemas", "securitySchemes"}`.
+/// merged into [`DOCUMENT`] when served: `{"paths", "schemas", "securitySchemes"}`, and the
+/// authorization request's OpenID Connect parameters (`authorize_parameters`).
 pub const OIDC_PART: &str = include_str!("openapi_oidc.json");
 /// Placeholder for the issuer in [`DOCUMENT`] (a JSON string value, so it is JSON-escaped).
 pub const ISSUER_PLACEHOLDER: &str = "__ISSUER__";
@@ -43,6 +44,24 @@ fn with_oidc_part(document: &str) -> String {
         if let (Some(Value::Object(target)), Value::Object(from)) = (target, from) {
             target.extend(from.clone());
         }
+    }
+    // The authorization request's OpenID Connect parameters replace or join its own.
+    let authorize = doc
+        .pointer_mut("/paths/~1api~1oauth~1authorize/get/parameters")
+        .and_then(Value::as_array_mut);
+    if let (Some(list), Value::Array(added)) = (authorize, &part["authorize_parameters"]) {
+        for p in added {
+            list.retain(|q| q["name"] != p["name"]);
+            list.push(p.clone());
+        }
+    }
+    // The token response may carry an ID token.
+    let token = doc.pointer_mut("/components/schemas/TokenResponse/properties");
+    if let Some(Value::Object(props)) = token {
+        props.insert(
+            "id_token".into(),
+            part["schemas"]["TokenResponseIdToken"]["properties"]["id_token"].clone(),
+        );
     }
     doc.to_string()
 }

@@ -43,6 +43,8 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "claims_supported": CLAIMS_SUPPORTED,
+        // Core §3.1.2.1 (`oauth::oidc::prompt`).
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         // Core §6: request objects are refused (`request_not_supported`,
         // `request_uri_not_supported`); Discovery §3 defaults the latter to true, so say so.
         "request_parameter_supported": false,

@@ -22,6 +22,8 @@ pub struct AuthorizeRequest {
     pub code_challenge: String,
     /// `prompt=consent`: ask again even when the user already granted these scopes.
     pub force_consent: bool,
+    /// OpenID Connect `prompt`, `max_age`, `login_hint` (`oidc::prompt`).
+    pub interaction: super::oidc::prompt::Interaction,
     /// OpenID Connect `nonce` (Core §3.1.2.1), byte-exact, for the ID token.
     pub nonce: Option<String>,
 }
@@ -114,6 +116,7 @@ pub async fn validate(
     pkce::validate_challenge(code_challenge)
         .map_err(|e| redirect(OAuthError::invalid_request(e)))?;
     let scopes = requested_scopes(&params, &client, config).map_err(redirect)?;
+    let interaction = super::oidc::prompt::parse(&params).map_err(redirect)?;
     let nonce = params.get("nonce").map(str::to_string);
     if let Some(n) = &nonce {
         check_nonce(n).map_err(|e| redirect(OAuthError::invalid_request(e)))?;
@@ -125,9 +128,8 @@ pub async fn validate(
         state: state.clone(),
         scopes,
         code_challenge: code_challenge.to_string(),
-        force_consent: params
-            .get("prompt")
-            .is_some_and(|p| p.split(' ').any(|v| v == "consent")),
+        force_consent: interaction.consent,
+        interaction,
         client,
     })
 }

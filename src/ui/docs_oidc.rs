@@ -31,6 +31,11 @@ characters); PKCE stays required.</li>\
 from the JWKS) with <code>iss sub aud azp iat exp auth_time nonce at_hash sid</code> and, per \
 scope, <code>name picture email email_verified</code>. A refresh returns a new one with the same \
 <code>sub</code> and <code>auth_time</code> and no <code>nonce</code>.</li>\
+<li><code>prompt</code>: <code>none</code> (no page; <code>login_required</code>, \
+<code>consent_required</code> or <code>interaction_required</code> come back to your redirect URI), \
+<code>login</code>, <code>consent</code>; <code>max_age</code> (seconds); <code>login_hint</code> \
+(prefills the email). <code>request</code>, <code>request_uri</code> and <code>claims</code> are \
+refused.</li>\
 <li>UserInfo: <code>GET {userinfo}</code> with <code>Authorization: Bearer ACCESS_TOKEN</code> \
 (errors per RFC 6750: 401 <code>invalid_token</code>, 403 <code>insufficient_scope</code>).</li>\
 </ul>",

@@ -6,6 +6,7 @@
 //! operation; a flow without `openid` does nothing here.
 
 pub mod id_token;
+pub mod prompt;
 
 use crate::config::Config;
 use crate::error::OAuthError;
