@@ -57,8 +57,10 @@ if (gallery && !existsSync(join(galleryBuild, "index.js"))) {
   process.exit(1);
 }
 
-// The active key plus a retired ES256 key that is still published (rotation in flight).
+// The active key, an RS256 key for OpenID Connect ID tokens when the active key is not one,
+// and a retired ES256 key that is still published (rotation in flight).
 const active = signingKey(alg);
+const idTokenKeys = alg === "RS256" ? [] : [signingKey("RS256")];
 const retired = publicPart(signingKey("ES256"));
 const adminToken = secret();
 const assertionSecret = secret();
@@ -99,7 +101,7 @@ async function start(p, gp) {
     durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
     bindings: {
       ISSUER: `http://127.0.0.1:${p}`,
-      SIGNING_KEYS: JSON.stringify([active, retired]),
+      SIGNING_KEYS: JSON.stringify([active, ...idTokenKeys, retired]),
       ADMIN_TOKEN: adminToken,
       LOGIN_ASSERTION_SECRET: assertionSecret,
       ...(faultRates ? { FAULT_RATES: JSON.stringify(faultRates) } : {}),
@@ -140,7 +142,7 @@ console.log(JSON.stringify({
   url: `http://127.0.0.1:${chosen}`,
   adminToken,
   assertionSecret,
-  signingKeys: [publicPart(active), retired],
+  signingKeys: [publicPart(active), ...idTokenKeys.map(publicPart), retired],
   privateSigningKey: active,
   ...(gallery ? { galleryUrl: `http://127.0.0.1:${galleryPort}` } : {}),
 }));

@@ -78,6 +78,7 @@ async fn route_to<S: Store, C: Crypto>(
 ) -> Result<Response, OAuthError> {
     match route {
         Route::Metadata => Ok(endpoints::metadata::handle(ctx)),
+        Route::OpenIdConfiguration => Ok(endpoints::openid_configuration::handle(ctx)),
         Route::Jwks => Ok(endpoints::jwks::handle(ctx)),
         Route::AdminClients => endpoints::admin::clients::collection(ctx, req).await,
         Route::AdminClient(id) => endpoints::admin::clients::item(ctx, req, &id).await,
@@ -93,6 +94,7 @@ async fn route_to<S: Store, C: Crypto>(
         Route::LoginAssertion => endpoints::login_assertion::post(ctx, req).await,
         Route::Revoke => endpoints::revoke::post(ctx, req).await,
         Route::Introspect => endpoints::introspect::post(ctx, req).await,
+        Route::UserInfo => endpoints::userinfo::handle(ctx, req).await,
         Route::Logout if req.method == Method::Post => endpoints::logout::post(ctx, req).await,
         Route::Logout => endpoints::logout::get(ctx, req).await,
         Route::AccountApps => endpoints::account_apps::get(ctx, req).await,

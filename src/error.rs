@@ -26,8 +26,16 @@ pub enum ErrorCode {
     // RFC 7591 §3.2.2
     InvalidRedirectUri,
     InvalidClientMetadata,
-    // RFC 6750 §3.1, used by the admin API's bearer credential
+    // RFC 6750 §3.1, used by the admin API's bearer credential and the userinfo endpoint
     InvalidToken,
+    /// RFC 6750 §3.1: the access token lacks the scope the request needs (403; userinfo).
+    InsufficientScope,
+    // OpenID Connect Core §3.1.2.6 (sent to the client's redirect URI)
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
     // Plain HTTP conditions, with the same JSON shape
     NotFound,
     MethodNotAllowed,
@@ -56,6 +64,12 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "invalid_request",
@@ -67,7 +81,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
-            ErrorCode::AccessDenied => 403,
+            ErrorCode::AccessDenied | ErrorCode::InsufficientScope => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,

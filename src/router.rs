@@ -6,6 +6,10 @@ use crate::http::Method;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Metadata,
+    /// OpenID Connect Discovery 1.0.
+    OpenIdConfiguration,
+    /// OpenID Connect Core §5.3.
+    UserInfo,
     Jwks,
     AdminClients,
     AdminClient(String),
@@ -64,7 +68,12 @@ impl Route {
     pub fn allows_cors(&self) -> bool {
         matches!(
             self,
-            Route::Token | Route::Revoke | Route::Metadata | Route::Jwks
+            Route::Token
+                | Route::Revoke
+                | Route::Metadata
+                | Route::OpenIdConfiguration
+                | Route::UserInfo
+                | Route::Jwks
         )
     }
 }
@@ -88,6 +97,7 @@ macro_rules! routes {
 
 pub const ALL_ROUTES: &[RouteDef] = routes! {
     "/.well-known/oauth-authorization-server" [Get, Head] => |_| Route::Metadata;
+    "/.well-known/openid-configuration" [Get, Head] => |_| Route::OpenIdConfiguration;
     "/.well-known/jwks.json" [Get, Head] => |_| Route::Jwks;
     "/api/admin/clients" [Get, Post] => |_| Route::AdminClients;
     "/api/admin/clients/{client_id}" [Get, Patch, Delete] => Route::AdminClient;
@@ -100,6 +110,7 @@ pub const ALL_ROUTES: &[RouteDef] = routes! {
     "/api/oauth/login/assertion" [Post] => |_| Route::LoginAssertion;
     "/api/oauth/revoke" [Post, Options] => |_| Route::Revoke;
     "/api/oauth/introspect" [Post] => |_| Route::Introspect;
+    "/api/oauth/userinfo" [Get, Post, Options] => |_| Route::UserInfo;
     "/api/oauth/logout" [Get, Post] => |_| Route::Logout;
     "/account/apps" [Get] => |_| Route::AccountApps;
     "/account/apps/revoke" [Post] => |_| Route::AccountAppsRevoke;

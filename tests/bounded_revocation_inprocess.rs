@@ -62,6 +62,7 @@ fn new_code(h: &Harness, n: &mut u64, sub: &str, client: &str) -> NewCode {
         now: h.store.now(),
         // Outlives the sign-ins below, so that only the revocation can refuse it.
         expires_at: h.store.now() + DAY,
+        sign_in: None,
     }
 }
 

@@ -114,3 +114,29 @@ console.log("valid", v.version);
     );
     assert!(stdout.contains("valid 3.1"), "{stdout}");
 }
+
+#[test]
+fn openid_connect_parameters_and_the_id_token_are_described() {
+    let doc = document();
+    let params = doc["paths"]["/api/oauth/authorize"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for name in [
+        "nonce",
+        "prompt",
+        "max_age",
+        "login_hint",
+        "request",
+        "request_uri",
+        "claims",
+    ] {
+        let n = params.iter().filter(|p| p["name"] == name).count();
+        assert_eq!(n, 1, "{name} described once");
+    }
+    assert!(
+        params.iter().any(|p| p["name"] == "code_challenge"),
+        "the document's own stay"
+    );
+    assert!(doc["components"]["schemas"]["TokenResponse"]["properties"]["id_token"].is_object());
+    assert!(doc["paths"]["/api/oauth/userinfo"]["get"].is_object());
+}

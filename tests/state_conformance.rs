@@ -59,6 +59,7 @@ fn new_code(f: &Fixture, sub: &str, client: &str, wanted: &[&str]) -> NewCode {
         id_nonce: f.unique("n")[30..].to_string(),
         now: f.now(),
         expires_at: f.now() + 60,
+        sign_in: None,
     }
 }
 

@@ -1,8 +1,9 @@
 //! Native implementation of [`Crypto`] for tests and tools: ES256 through the `p256` crate,
-//! PBKDF2 through the `pbkdf2` crate, randomness from the OS.
+//! RS256 through the `rsa` crate (ID tokens), PBKDF2 through the `pbkdf2` crate, randomness
+//! from the OS.
 //!
-//! RS256 and EdDSA keys are served by the Worker's WebCrypto only; natively they report a
-//! clear error instead of pretending. The end-to-end tests cover them in workerd.
+//! EdDSA keys are served by the Worker's WebCrypto only; natively they report a clear error
+//! instead of pretending. The end-to-end tests cover them in workerd.
 
 use super::Crypto;
 use crate::error::OAuthError;
@@ -43,12 +44,59 @@ fn ec_jwk_text(jwk: &serde_json::Map<String, serde_json::Value>) -> String {
 
 fn unsupported(alg: Alg) -> OAuthError {
     OAuthError::server(format!(
-        "{alg:?} is implemented by WebCrypto in the Worker; native crypto supports ES256 only"
+        "{alg:?} is implemented by WebCrypto in the Worker; native crypto supports ES256 and RS256 only"
     ))
+}
+
+/// A big-endian integer member of an RSA JWK (RFC 7518 §6.3).
+fn rsa_int(
+    jwk: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<rsa::BigUint, OAuthError> {
+    let text = jwk.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    let bytes = crate::b64::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| OAuthError::server(format!("bad RS256 key member {name}")))?;
+    Ok(rsa::BigUint::from_bytes_be(&bytes))
+}
+
+fn rsa_public(key: &SigningKey) -> Result<rsa::RsaPublicKey, OAuthError> {
+    let jwk = &key.public_jwk;
+    rsa::RsaPublicKey::new(rsa_int(jwk, "n")?, rsa_int(jwk, "e")?)
+        .map_err(|e| OAuthError::server(format!("bad RS256 public key: {e}")))
+}
+
+fn rsa_sign(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, OAuthError> {
+    use rsa::signature::{SignatureEncoding, Signer as _};
+    let jwk = key
+        .private_jwk
+        .as_ref()
+        .ok_or_else(|| OAuthError::server("signing key has no private part"))?;
+    let private = rsa::RsaPrivateKey::from_components(
+        rsa_int(jwk, "n")?,
+        rsa_int(jwk, "e")?,
+        rsa_int(jwk, "d")?,
+        vec![rsa_int(jwk, "p")?, rsa_int(jwk, "q")?],
+    )
+    .map_err(|e| OAuthError::server(format!("bad RS256 key: {e}")))?;
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(private);
+    Ok(signer.sign(message).to_vec())
+}
+
+fn rsa_verify(key: &SigningKey, message: &[u8], signature: &[u8]) -> Result<bool, OAuthError> {
+    use rsa::signature::Verifier as _;
+    let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(rsa_public(key)?);
+    let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
+        return Ok(false);
+    };
+    Ok(verifier.verify(message, &signature).is_ok())
 }
 
 impl Crypto for NativeCrypto {
     async fn sign(&self, key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, OAuthError> {
+        if key.alg == Alg::RS256 {
+            return rsa_sign(key, message);
+        }
         if key.alg != Alg::ES256 {
             return Err(unsupported(key.alg));
         }
@@ -68,6 +116,9 @@ impl Crypto for NativeCrypto {
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, OAuthError> {
+        if key.alg == Alg::RS256 {
+            return rsa_verify(key, message, signature);
+        }
         if key.alg != Alg::ES256 {
             return Err(unsupported(key.alg));
         }

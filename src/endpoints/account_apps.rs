@@ -24,7 +24,7 @@ pub async fn get<S: Store, C: Crypto>(
     req: &Request,
 ) -> Result<Response, OAuthError> {
     let Some((_, session)) = session::current(ctx, req).await? else {
-        return authorize::login(ctx, PATH, None);
+        return authorize::login(ctx, PATH, None, None);
     };
     let cursor = req
         .query_pairs()

@@ -3,17 +3,21 @@
 //! Validates the request, then: no session → login (the built-in login page, or a redirect to
 //! the platform's login URL in delegated mode); a session and a remembered consent covering
 //! the requested scopes → a code at once (not for a public client redirecting to loopback or
-//! a custom scheme, RFC 8252 §8.6); otherwise → the consent page.
+//! a custom scheme, RFC 8252 §8.6); otherwise → the consent page. OpenID Connect (Core
+//! §3.1.2.1): `prompt=login` or a sign-in older than `max_age` signs in again, `prompt=consent`
+//! shows the consent page, and `prompt=none` never shows a page: `login_required`,
+//! `consent_required` or `interaction_required` go back to the client instead.
 
 use super::pages;
 use crate::app::Ctx;
 use crate::config::LoginMode;
 use crate::crypto::Crypto;
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response};
 use crate::model::{PendingAuthorization, Session};
 use crate::oauth::authorize_request::{self, error_redirect_url, AuthorizeError, AuthorizeRequest};
 use crate::oauth::code::{self, CodeRequest};
+use crate::oauth::oidc;
 use crate::oauth::session::{self, FORM_TTL};
 use crate::state::CodeConsent;
 use crate::store::{pending, Store};
@@ -42,26 +46,73 @@ pub async fn get<S: Store, C: Crypto>(
             return Ok(Response::redirect(302, &url));
         }
     };
+    // A deployment that cannot sign ID tokens says so before anyone signs in (issue 15).
+    if oidc::is_openid(&request.scopes) {
+        if let Err(e) = oidc::id_token_key(ctx.config, oidc::DEFAULT_ID_TOKEN_ALG) {
+            return Ok(pages::error(
+                500,
+                "Sign-in is not configured",
+                e.debug.as_deref().unwrap_or(&e.description),
+            ));
+        }
+    }
     // The login and consent forms end in a redirect to the client (CSP form-action).
     let to_client = |page: Response| pages::allow_form_target(page, &request.redirect_uri);
-    let Some((session_hash, session)) = session::current(ctx, req).await? else {
-        return login(ctx, &return_to(req), Some(&request.client.client_name)).map(to_client);
+    let interaction = &request.interaction;
+    // OIDC Core §3.1.2.1: `prompt=none` never shows a page; the client learns why instead.
+    let refuse = |code: ErrorCode, why: &str| {
+        let error = OAuthError::new(code, why);
+        let url = error_redirect_url(
+            &request.redirect_uri,
+            &error,
+            request.state.as_deref(),
+            &ctx.config.issuer,
+        );
+        Response::redirect(302, &url)
+    };
+    // `prompt=login` or a sign-in older than `max_age`: sign in again (auth_time follows).
+    let current = session::current(ctx, req)
+        .await?
+        .filter(|(_, s)| !interaction.needs_new_sign_in(s.created_at, ctx.now));
+    let Some((session_hash, session)) = current else {
+        if interaction.none {
+            return Ok(refuse(
+                ErrorCode::LoginRequired,
+                "The user is not signed in",
+            ));
+        }
+        let back = format!("{PATH}?{}", oidc::prompt::after_sign_in(&req.query));
+        let hint = interaction.login_hint.as_deref();
+        return login(ctx, &back, Some(&request.client.client_name), hint).map(to_client);
     };
     if request.may_skip_consent() {
         // One step: a code only if the remembered consent covers the request.
         let remembered = CodeConsent::Remembered;
-        if let Some(url) = issue_code(ctx, &request, &session.sub, remembered).await? {
+        let sign_in = oidc::sign_in(
+            &request.scopes,
+            &session_hash,
+            &session,
+            request.nonce.as_deref(),
+        );
+        if let Some(url) = issue_code(ctx, &request, &session.sub, sign_in, remembered).await? {
             return Ok(Response::redirect(302, &url));
         }
+        if interaction.none {
+            return Ok(refuse(
+                ErrorCode::ConsentRequired,
+                "The user has not approved these scopes for this application",
+            ));
+        }
+    } else if interaction.none {
+        // RFC 8252 §8.6: this client's requests always show the consent page.
+        return Ok(refuse(
+            ErrorCode::InteractionRequired,
+            "This request needs the user to approve it on the consent page",
+        ));
     }
     consent_page(ctx, &request, &session_hash, &session)
         .await
         .map(to_client)
-}
-
-/// Where login sends the browser back to: this same request (a path, never another origin).
-fn return_to(req: &Request) -> String {
-    format!("{PATH}?{}", req.query)
 }
 
 /// Sends a browser without a session to sign in, then back to `return_to` (a path of ours):
@@ -70,6 +121,7 @@ pub fn login<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     return_to: &str,
     client_name: Option<&str>,
+    login_hint: Option<&str>,
 ) -> Result<Response, OAuthError> {
     match &ctx.config.login {
         LoginMode::Delegated { login_url } => {
@@ -78,10 +130,15 @@ pub fn login<S: Store, C: Crypto>(
             let nonce = opaque::new_secret(ctx.crypto)?;
             let back = ctx.config.url(return_to);
             let sep = if login_url.contains('?') { '&' } else { '?' };
-            let query = form_urlencoded::Serializer::new(String::new())
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query
                 .append_pair("return_to", &back)
-                .append_pair("nonce", &nonce)
-                .finish();
+                .append_pair("nonce", &nonce);
+            // OIDC `login_hint`, passed on for the platform's own form.
+            if let Some(hint) = login_hint {
+                query.append_pair("login_hint", hint);
+            }
+            let query = query.finish();
             let cookie = session::set_cross_site_cookie(
                 ctx.config,
                 session::login_nonce_cookie_name(ctx.config),
@@ -98,7 +155,7 @@ pub fn login<S: Store, C: Crypto>(
                 action: super::login::PATH,
                 csrf_token: &csrf,
                 return_to,
-                email: "",
+                email: login_hint.unwrap_or(""),
                 error: None,
                 client_name,
             });
@@ -131,6 +188,7 @@ async fn consent_page<S: Store, C: Crypto>(
         csrf_hash: opaque::hash(&csrf),
         sub: session.sub.clone(),
         expires_at: ctx.now + FORM_TTL,
+        nonce: request.nonce.clone(),
     };
     pending::put(ctx.store, &request_id, &pending, ctx.now).await?;
     let client = &request.client;
@@ -164,6 +222,7 @@ async fn issue_code<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     request: &AuthorizeRequest,
     sub: &str,
+    sign_in: Option<crate::state::SignIn>,
     consent: CodeConsent,
 ) -> Result<Option<String>, OAuthError> {
     code::issue(
@@ -175,6 +234,7 @@ async fn issue_code<S: Store, C: Crypto>(
             code_challenge: &request.code_challenge,
             sub,
             scopes: request.scopes.clone(),
+            sign_in,
         },
         consent,
     )

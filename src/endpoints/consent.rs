@@ -93,6 +93,12 @@ pub async fn post<S: Store, C: Crypto>(
             state: pending.state.as_deref(),
             code_challenge: &pending.code_challenge,
             sub: &session.sub,
+            sign_in: crate::oauth::oidc::sign_in(
+                &granted,
+                &session_hash,
+                &session,
+                pending.nonce.as_deref(),
+            ),
             scopes: granted,
         },
         consent,

@@ -37,7 +37,7 @@ pub async fn user<S: Store, C: Crypto>(
     }
     match session::current(ctx, req).await? {
         Some((_, s)) => Ok(Ok(s)),
-        None if req.method == Method::Get => authorize::login(ctx, return_to, None).map(Err),
+        None if req.method == Method::Get => authorize::login(ctx, return_to, None, None).map(Err),
         None => Ok(Err(pages::error(
             401,
             "Not signed in",

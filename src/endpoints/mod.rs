@@ -16,6 +16,8 @@ pub mod login_assertion;
 pub mod logout;
 pub mod metadata;
 pub mod openapi;
+pub mod openid_configuration;
 pub mod pages;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;

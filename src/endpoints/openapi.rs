@@ -9,6 +9,10 @@ use crate::http::Response;
 use crate::store::Store;
 
 pub const DOCUMENT: &str = include_str!("openapi.json");
+/// The OpenID Connect endpoints' paths and schemas (issue 15), kept in their own file and
+/// merged into [`DOCUMENT`] when served: `{"paths", "schemas", "securitySchemes"}`, and the
+/// authorization request's OpenID Connect parameters (`authorize_parameters`).
+pub const OIDC_PART: &str = include_str!("openapi_oidc.json");
 /// Placeholder for the issuer in [`DOCUMENT`] (a JSON string value, so it is JSON-escaped).
 pub const ISSUER_PLACEHOLDER: &str = "__ISSUER__";
 
@@ -16,7 +20,50 @@ pub fn render(issuer: &str) -> String {
     // The issuer is a validated URL; escape it as a JSON string body all the same.
     let quoted = serde_json::to_string(issuer).unwrap_or_default();
     let inner = quoted.trim_matches('"');
-    DOCUMENT.replace(ISSUER_PLACEHOLDER, inner)
+    with_oidc_part(DOCUMENT).replace(ISSUER_PLACEHOLDER, inner)
+}
+
+/// [`DOCUMENT`] with the members of [`OIDC_PART`] added to its `paths` and its schemas.
+fn with_oidc_part(document: &str) -> String {
+    use serde_json::Value;
+    let (Ok(mut doc), Ok(part)) = (
+        serde_json::from_str::<Value>(document),
+        serde_json::from_str::<Value>(OIDC_PART),
+    ) else {
+        return document.to_string();
+    };
+    for (at, from) in [
+        (&["paths"][..], &part["paths"]),
+        (&["components", "schemas"][..], &part["schemas"]),
+        (
+            &["components", "securitySchemes"][..],
+            &part["securitySchemes"],
+        ),
+    ] {
+        let target = at.iter().try_fold(&mut doc, |v, k| v.get_mut(*k));
+        if let (Some(Value::Object(target)), Value::Object(from)) = (target, from) {
+            target.extend(from.clone());
+        }
+    }
+    // The authorization request's OpenID Connect parameters replace or join its own.
+    let authorize = doc
+        .pointer_mut("/paths/~1api~1oauth~1authorize/get/parameters")
+        .and_then(Value::as_array_mut);
+    if let (Some(list), Value::Array(added)) = (authorize, &part["authorize_parameters"]) {
+        for p in added {
+            list.retain(|q| q["name"] != p["name"]);
+            list.push(p.clone());
+        }
+    }
+    // The token response may carry an ID token.
+    let token = doc.pointer_mut("/components/schemas/TokenResponse/properties");
+    if let Some(Value::Object(props)) = token {
+        props.insert(
+            "id_token".into(),
+            part["schemas"]["TokenResponseIdToken"]["properties"]["id_token"].clone(),
+        );
+    }
+    doc.to_string()
 }
 
 pub fn get<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {

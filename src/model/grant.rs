@@ -19,6 +19,9 @@ pub struct PendingAuthorization {
     pub csrf_hash: String,
     pub sub: String,
     pub expires_at: u64,
+    /// OpenID Connect `nonce` of the request, byte-exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 /// Scopes a user has granted a client, so a later request within them skips the consent page.
@@ -38,5 +41,6 @@ impl_from_json!(PendingAuthorization {
     csrf_hash,
     sub,
     expires_at,
+    nonce,
 });
 impl_from_json!(Consent { scopes, granted_at });

@@ -5,7 +5,7 @@
 use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use crate::state::State;
+use crate::state::{GrantView, State};
 use crate::store::{keys, Store, MIN_TTL_SECONDS};
 use crate::token::jwt;
 use serde_json::{Map, Value};
@@ -37,22 +37,35 @@ pub async fn is_active<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     claims: &Map<String, Value>,
 ) -> Result<bool, OAuthError> {
+    Ok(active_grant(ctx, claims).await?.is_some())
+}
+
+/// The live grant of an active token ([`is_active`]); `None` when the token is not active (a
+/// revoked grant, a deleted user's grants, a deleted client, a revoked or expired token).
+pub async fn active_grant<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    claims: &Map<String, Value>,
+) -> Result<Option<GrantView>, OAuthError> {
     let jti = claim(claims, "jti");
     if exp(claims) <= ctx.now || jti.is_empty() || jti.len() > 64 {
-        return Ok(false);
+        return Ok(None);
     }
     if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
     // A deleted client's tokens die with it (no per-grant work at deletion).
     if crate::store::clients::get(ctx.store, claim(claims, "client_id"))
         .await?
         .is_none()
     {
-        return Ok(false);
+        return Ok(None);
     }
     let grant = ctx.state().get_grant(claim(claims, "gid"), ctx.now).await?;
-    Ok(grant.is_some())
+    // The token's own `sub` and client must be the grant's (a token is minted from it).
+    Ok(
+        grant
+            .filter(|g| g.sub == claim(claims, "sub") && g.client_id == claim(claims, "client_id")),
+    )
 }
 
 /// Puts the token's `jti` on the revocation list for the rest of its life.

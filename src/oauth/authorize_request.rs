@@ -22,6 +22,10 @@ pub struct AuthorizeRequest {
     pub code_challenge: String,
     /// `prompt=consent`: ask again even when the user already granted these scopes.
     pub force_consent: bool,
+    /// OpenID Connect `prompt`, `max_age`, `login_hint` (`oidc::prompt`).
+    pub interaction: super::oidc::prompt::Interaction,
+    /// OpenID Connect `nonce` (Core §3.1.2.1), byte-exact, for the ID token.
+    pub nonce: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -112,17 +116,37 @@ pub async fn validate(
     pkce::validate_challenge(code_challenge)
         .map_err(|e| redirect(OAuthError::invalid_request(e)))?;
     let scopes = requested_scopes(&params, &client, config).map_err(redirect)?;
+    let interaction = super::oidc::prompt::parse(&params).map_err(redirect)?;
+    let nonce = params.get("nonce").map(str::to_string);
+    if let Some(n) = &nonce {
+        check_nonce(n).map_err(|e| redirect(OAuthError::invalid_request(e)))?;
+    }
 
     Ok(AuthorizeRequest {
+        nonce,
         redirect_uri: requested_uri.to_string(),
         state: state.clone(),
         scopes,
         code_challenge: code_challenge.to_string(),
-        force_consent: params
-            .get("prompt")
-            .is_some_and(|p| p.split(' ').any(|v| v == "consent")),
+        force_consent: interaction.consent,
+        interaction,
         client,
     })
+}
+
+/// Longest `nonce` kept: it travels inside the code and the grant records and every ID token.
+pub const MAX_NONCE_LEN: usize = 512;
+
+/// OIDC Core §3.1.2.1 leaves the nonce's form to the client; it is echoed byte-exact in a JSON
+/// string, so only its size and control characters are limited.
+fn check_nonce(nonce: &str) -> Result<(), &'static str> {
+    if nonce.chars().count() > MAX_NONCE_LEN {
+        return Err("nonce is longer than 512 characters");
+    }
+    if nonce.chars().any(char::is_control) {
+        return Err("nonce contains a control character");
+    }
+    Ok(())
 }
 
 fn requested_scopes(

@@ -5,6 +5,7 @@ use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::Response;
+use crate::oauth::oidc::{self, id_token};
 use crate::state::{GrantView, IssuedGrant};
 use crate::store::Store;
 use crate::token::{jwt, opaque};
@@ -34,6 +35,16 @@ struct TokenResponse<'a> {
     expires_in: u64,
     refresh_token: String,
     scope: &'a str,
+    /// OpenID Connect Core §3.1.3.3: with every response whose scope holds `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+/// Which grant a token response answers: only a code's ID token carries the `nonce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answering {
+    Code,
+    Refresh,
 }
 
 /// Signs an access token for `scopes` of `grant`.
@@ -70,15 +81,34 @@ pub async fn access_token<S: Store, C: Crypto>(
 pub async fn token_response<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     issued: IssuedGrant,
+    answering: Answering,
 ) -> Result<Response, OAuthError> {
     let access_token = access_token(ctx, &issued.grant, &issued.scopes).await?;
     let scope = issued.scopes.join(" ");
+    let id_token = match &issued.grant.sign_in {
+        Some(sign_in) if oidc::is_openid(&issued.scopes) => {
+            let key = oidc::id_token_key(ctx.config, oidc::DEFAULT_ID_TOKEN_ALG)?;
+            let input = id_token::IdTokenInput {
+                issuer: &ctx.config.issuer,
+                grant: &issued.grant,
+                sign_in,
+                scopes: &issued.scopes,
+                access_token: &access_token,
+                with_nonce: answering == Answering::Code,
+                now: ctx.now,
+                ttl: ctx.config.access_token_ttl,
+            };
+            Some(id_token::sign(ctx.crypto, key, input).await?)
+        }
+        _ => None,
+    };
     let body = TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: ctx.config.access_token_ttl,
         refresh_token: issued.refresh_token,
         scope: &scope,
+        id_token,
     };
     Ok(Response::json(200, &body).no_store())
 }

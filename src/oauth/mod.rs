@@ -11,6 +11,7 @@ pub mod grants;
 pub mod identifiers;
 pub mod issue;
 pub mod login_assertion;
+pub mod oidc;
 pub mod params;
 pub mod password;
 pub mod pkce;

@@ -14,7 +14,15 @@ const DEFAULT_CATALOG: &[(&str, &str)] = &[
     ("stats:read", "view analytics and statistics"),
     ("webhooks:read", "view webhook configurations"),
     ("webhooks:write", "create, update and delete webhooks"),
+    // OpenID Connect Core §5.4 and §11 (SPEC "OpenID Connect"): signing in with the account.
+    ("openid", "know who you are (your account id)"),
+    ("profile", "see your name and picture"),
+    ("email", "see your email address"),
+    ("offline_access", "stay connected when you are not using it"),
 ];
+
+/// The OpenID Connect scopes of the default catalog (a configured catalog may leave them out).
+pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 /// Largest catalog accepted (see `ScopeCatalog::parse`).
 pub const MAX_CATALOG_SCOPES: usize = 64;
@@ -147,7 +155,7 @@ mod tests {
     #[test]
     fn default_catalog_has_the_spec_scopes_in_order() {
         let c = ScopeCatalog::default();
-        assert_eq!(c.names().count(), 8);
+        assert_eq!(c.names().count(), 12);
         assert_eq!(c.names().next(), Some("profile:read"));
         assert!(c.description("images:write").unwrap().contains("upload"));
     }
@@ -166,7 +174,11 @@ view analytics and statistics · `webhooks:read` view webhook configurations · 
             let (name, text) = entry[1..].split_once("` ").unwrap();
             assert_eq!(c.description(name), Some(text), "{name}");
         }
-        assert_eq!(c.names().count(), spec.split(" \u{b7} ").count());
+        let oidc = OIDC_SCOPES.len();
+        assert_eq!(c.names().count(), spec.split(" \u{b7} ").count() + oidc);
+        for scope in OIDC_SCOPES {
+            assert!(c.description(scope).is_some(), "{scope} has a consent text");
+        }
         assert_eq!(c.display_description("images:read"), "View images");
         assert_eq!(c.display_description("other"), "Other");
     }

@@ -21,7 +21,10 @@ pub mod durable;
 pub mod ids;
 pub mod kv;
 pub mod sessions;
+pub mod sign_in;
 pub mod throttle;
+
+pub use sign_in::SignIn;
 
 use crate::error::{ErrorCode, OAuthError};
 use serde::Serialize;
@@ -35,6 +38,9 @@ pub struct GrantView {
     pub scopes: Vec<String>,
     pub created_at: u64,
     pub expires_at: u64,
+    /// The sign-in of an `openid` grant (ID tokens); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<SignIn>,
 }
 
 /// A new authorization code (RFC 6749 §4.1.2). `secret` is 256 random bits from the edge;
@@ -51,6 +57,9 @@ pub struct NewCode {
     pub id_nonce: String,
     pub now: u64,
     pub expires_at: u64,
+    /// Kept with the code and copied into its grant when the scopes hold `openid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<SignIn>,
 }
 
 /// Why a code may be issued.

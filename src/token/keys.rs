@@ -103,6 +103,27 @@ impl SigningKeys {
         &self.keys[0]
     }
 
+    /// The key ID tokens of `alg` are signed with: the first key of that algorithm holding
+    /// its private part. Access tokens keep [`Self::active`]; `SIGNING_KEYS` may hold keys of
+    /// several algorithms (OpenID Connect Core §3.1.3.7: RS256 unless the client registered
+    /// another `id_token_signed_response_alg`).
+    pub fn signer(&self, alg: Alg) -> Option<&SigningKey> {
+        self.keys
+            .iter()
+            .find(|k| k.alg == alg && k.private_jwk.is_some())
+    }
+
+    /// The algorithms some key can sign with, in key order without repeats.
+    pub fn signing_algs(&self) -> Vec<&'static str> {
+        let mut algs: Vec<&'static str> = Vec::new();
+        for key in self.keys.iter().filter(|k| k.private_jwk.is_some()) {
+            if !algs.contains(&key.alg.as_str()) {
+                algs.push(key.alg.as_str());
+            }
+        }
+        algs
+    }
+
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
         self.keys.iter().find(|k| k.kid == kid)
     }
@@ -248,6 +269,23 @@ mod tests {
                 "{input}: got {err:?}, want {expected:?}"
             );
         }
+    }
+
+    #[test]
+    fn id_token_signer_is_the_first_private_key_of_its_alg() {
+        let text = r#"[{"kty":"EC","crv":"P-256","alg":"ES256","kid":"e1","x":"a","y":"b","d":"c"},
+                      {"kty":"RSA","alg":"RS256","kid":"r0","n":"AQAB","e":"AQAB"},
+                      {"kty":"RSA","alg":"RS256","kid":"r1","n":"AQAB","e":"AQAB","d":"AQ"}]"#;
+        let keys = SigningKeys::parse(text).unwrap();
+        assert_eq!(keys.active().kid, "e1", "access tokens keep the first key");
+        assert_eq!(
+            keys.signer(Alg::RS256).unwrap().kid,
+            "r1",
+            "r0 is public only"
+        );
+        assert_eq!(keys.signer(Alg::ES256).unwrap().kid, "e1");
+        assert!(keys.signer(Alg::EdDSA).is_none());
+        assert_eq!(keys.signing_algs(), ["ES256", "RS256"]);
     }
 
     #[test]

@@ -84,9 +84,32 @@ pub fn render(p: &ConsentPage) -> String {
             )
         })
         .collect();
+    let has = |scope: &str| p.scopes.iter().any(|(s, _)| *s == scope);
+    // OpenID Connect: signing in shares who the user is; say what, before the scope list.
+    let (heading, shares) = if has("openid") {
+        let mut what = vec!["your account id"];
+        if has("profile") {
+            what.push("your name and picture");
+        }
+        if has("email") {
+            what.push("your email address");
+        }
+        (
+            format!("Sign in to {name}{unverified}"),
+            format!(
+                "<p class=\"shares\">Signing in shares {} with {name}.</p>\n",
+                what.join(", ")
+            ),
+        )
+    } else {
+        (
+            format!("{name}{unverified} wants access to your account"),
+            String::new(),
+        )
+    };
     let body = format!(
-        "<div class=\"app\">{logo}<h1>{name}{unverified} wants access to your account</h1></div>\n\
-{description}{website}\
+        "<div class=\"app\">{logo}<h1>{heading}</h1></div>\n\
+{description}{website}{shares}\
 <p class=\"muted\">Signed in as {user}</p>\n\
 <form method=\"post\" action=\"{action}\">\n\
 {csrf}\n{request}\n\
@@ -135,6 +158,26 @@ mod tests {
             ],
             user_label: "ada@example.com",
         }
+    }
+
+    #[test]
+    fn sign_in_says_what_it_shares() {
+        let mut p = base();
+        p.scopes = vec![
+            ("openid", "Know who you are (your account id)"),
+            ("email", "See your email address"),
+        ];
+        let html = render(&p);
+        assert!(html.contains("<h1>Sign in to Photo Printer</h1>"), "{html}");
+        assert!(
+            html.contains(
+                "Signing in shares your account id, your email address with Photo Printer."
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("name and picture"));
+        let plain = render(&base());
+        assert!(plain.contains("wants access to your account") && !plain.contains("Signing in"));
     }
 
     #[test]

@@ -32,6 +32,14 @@ pub fn render(c: &Config) -> String {
             "/.well-known/oauth-authorization-server",
         ),
         ("JWKS", "/.well-known/jwks.json"),
+        (
+            "OpenID Connect discovery",
+            "/.well-known/openid-configuration",
+        ),
+        (
+            "UserInfo (OpenID Connect)",
+            crate::endpoints::userinfo::PATH,
+        ),
         ("OpenAPI 3.1", "/openapi.json"),
     ];
     let rows: String = endpoints
@@ -86,6 +94,7 @@ curl -H 'Authorization: Bearer ADMIN_TOKEN' -d sub=USER {logout}</pre>\
         code = c.auth_code_ttl,
         st = c.session_ttl,
     );
+    let body = body + &super::docs_oidc::section(c);
     page("Developer documentation", &body)
 }
 

@@ -10,6 +10,7 @@ pub mod brand;
 pub mod consent;
 pub mod developers;
 pub mod docs;
+pub mod docs_oidc;
 pub mod error_page;
 pub mod login;
 pub mod try_it;

@@ -14,7 +14,8 @@ pub struct Worker {
     pub url: String,
     pub admin_token: String,
     pub assertion_secret: String,
-    /// The public JWKs the server was started with: [active, retired].
+    /// The public JWKs the server was started with: [active, RS256 for ID tokens (unless the
+    /// active key is one), retired].
     pub signing_keys: Vec<Value>,
     /// The active signing key with its private part, for tests that mint their own tokens.
     pub private_signing_key: Value,

@@ -37,7 +37,8 @@ impl_from_json!(GrantView {
     sub,
     scopes,
     created_at,
-    expires_at
+    expires_at;
+    sign_in,
 });
 impl_from_json!(NewCode {
     sub,
@@ -48,7 +49,8 @@ impl_from_json!(NewCode {
     secret,
     id_nonce,
     now,
-    expires_at,
+    expires_at;
+    sign_in,
 });
 impl_from_json!(CodeExchange {
     code,
@@ -254,6 +256,15 @@ mod tests {
             scopes: vec!["profile:read".into()],
             created_at: 1,
             expires_at: 2,
+            sign_in: Some(crate::state::SignIn {
+                auth_time: 1,
+                sid: "sid".into(),
+                nonce: Some("n\u{0}\"".into()),
+                name: Some("Ada".into()),
+                picture: None,
+                email: None,
+                email_verified: false,
+            }),
         }
     }
 
@@ -273,6 +284,7 @@ mod tests {
                     id_nonce: "n".into(),
                     now: 5,
                     expires_at: 65,
+                    sign_in: grant().sign_in,
                 },
                 consent: CodeConsent::Approved {
                     request_id: "r".into(),

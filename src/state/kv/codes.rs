@@ -76,6 +76,7 @@ pub async fn issue(
         scopes: code.scopes,
         code_challenge: code.code_challenge,
         expires_at: code.expires_at,
+        sign_in: code.sign_in,
     };
     let key = keys::code(&opaque::hash(&code.secret));
     let ttl = ttl_until(record.expires_at, code.now);

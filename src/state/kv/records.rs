@@ -1,7 +1,7 @@
 //! What the KV backend keeps, under the keys of `store::keys` (see docs/storage.md).
 
 use crate::impl_from_json;
-use crate::state::GrantView;
+use crate::state::{GrantView, SignIn};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,6 +18,9 @@ pub struct KvCode {
     /// cover it.
     pub issued_at: u64,
     pub expires_at: u64,
+    /// An `openid` code's sign-in (`state::SignIn`), copied into its grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<SignIn>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +36,9 @@ pub struct KvGrant {
     pub refresh_hash: String,
     /// Key successive refresh secrets are derived with (`state::ids::successor`).
     pub chain_key: String,
+    /// An `openid` grant's sign-in: its refreshes' ID tokens keep `auth_time` (OIDC Core §12.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<SignIn>,
 }
 
 impl KvGrant {
@@ -44,6 +50,7 @@ impl KvGrant {
             scopes: self.scopes.clone(),
             created_at: self.created_at,
             expires_at: self.expires_at,
+            sign_in: self.sign_in.clone(),
         }
     }
 }
@@ -77,7 +84,8 @@ impl_from_json!(KvCode {
     code_challenge,
     grant_id,
     issued_at,
-    expires_at,
+    expires_at;
+    sign_in,
 });
 impl_from_json!(KvGrant {
     grant_id,
@@ -87,7 +95,8 @@ impl_from_json!(KvGrant {
     created_at,
     expires_at,
     refresh_hash,
-    chain_key,
+    chain_key;
+    sign_in,
 });
 impl_from_json!(RefreshGeneration { hash, at; attempt });
 impl_from_json!(ClientGrantEntry {

@@ -2,7 +2,7 @@
 //! (marked used, checked, grant created within the cap, all in one synchronous run).
 
 use super::grants::{cap_for_client, grant_id, insert_grant, next_listing};
-use super::{exec, scopes_of, scopes_text};
+use super::{exec, scopes_of, scopes_text, sign_in_of, sign_in_value};
 use crate::oauth::grants::rules;
 use crate::state::durable::sql::Sql;
 use crate::state::{ids, CodeConsent, CodeExchange, IssuedGrant, NewCode, Refusal, StateError};
@@ -81,8 +81,8 @@ pub fn issue(
     let text = format!("{object}.{}", code.secret);
     exec(
         db,
-        "INSERT INTO codes (hash, sub, client_id, redirect_uri, scopes, challenge, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO codes (hash, sub, client_id, redirect_uri, scopes, challenge, expires_at, \
+         sign_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             opaque::hash(&text).into(),
             code.sub.into(),
@@ -91,6 +91,7 @@ pub fn issue(
             scopes_text(&code.scopes),
             code.code_challenge.into(),
             code.expires_at.into(),
+            sign_in_value(code.sign_in.as_ref()),
         ],
     )?;
     Ok(Some(text))
@@ -143,8 +144,8 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
     let hash = opaque::hash(&x.code);
     let rows = exec(
         db,
-        "SELECT sub, client_id, redirect_uri, scopes, challenge, expires_at, used, grant_seq \
-         FROM codes WHERE hash = ?",
+        "SELECT sub, client_id, redirect_uri, scopes, challenge, expires_at, used, grant_seq, \
+         sign_in FROM codes WHERE hash = ?",
         &[hash.as_str().into()],
     )?;
     let Some(row) = rows.into_iter().next() else {
@@ -186,7 +187,8 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         0 => Some(next_listing(db, &client_id)?),
         _ => None,
     };
-    let seq = insert_grant(db, &client_id, &sub, &scopes, &x)?;
+    let sign_in = sign_in_of(&row[8]);
+    let seq = insert_grant(db, &client_id, &sub, &scopes, sign_in.as_ref(), &x)?;
     exec(
         db,
         "UPDATE codes SET grant_seq = ? WHERE hash = ?",
@@ -202,6 +204,7 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
             scopes: scopes.clone(),
             created_at: x.now,
             expires_at: x.now + x.refresh_ttl,
+            sign_in,
         },
         refresh_token,
         scopes,

@@ -12,7 +12,7 @@ use crate::state::{
 use crate::token::opaque;
 
 const COLUMNS: &str = "seq, client_id, sub, scopes, created_at, expires_at, refresh_hash, \
-                       generation, rotated_at, chain_key";
+                       generation, rotated_at, chain_key, sign_in";
 
 /// A grant's id outside the object: the object's id, then its sequence number.
 pub fn grant_id(object: &str, seq: i64) -> String {
@@ -34,6 +34,7 @@ fn view(object: &str, row: &Row) -> GrantView {
         scopes: scopes_of(&row[3]),
         created_at: row[4].int() as u64,
         expires_at: row[5].int() as u64,
+        sign_in: super::sign_in_of(&row[10]),
     }
 }
 
@@ -148,12 +149,13 @@ pub fn insert_grant(
     client_id: &str,
     sub: &str,
     scopes: &[String],
+    sign_in: Option<&crate::state::SignIn>,
     x: &CodeExchange,
 ) -> Result<i64, StateError> {
     exec(
         db,
         "INSERT INTO grants (client_id, sub, scopes, created_at, expires_at, refresh_hash, \
-         generation, rotated_at, chain_key) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+         generation, rotated_at, chain_key, sign_in) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
         &[
             client_id.into(),
             sub.into(),
@@ -163,6 +165,7 @@ pub fn insert_grant(
             opaque::hash(&x.refresh_secret).into(),
             x.now.into(),
             x.chain_key.as_str().into(),
+            super::sign_in_value(sign_in),
         ],
     )?;
     Ok(first_int(&exec(db, "SELECT last_insert_rowid()", &[])?))

@@ -36,10 +36,29 @@ const SCHEMA: &[&str] = &[
      attempt TEXT NOT NULL, at INTEGER NOT NULL)",
 ];
 
-/// Creates the tables if this object has none yet (run when the object starts).
+/// Columns added after the tables were first made: (table, column, its type). An object made
+/// before gets them when it next starts; the new column is `NULL` in its old rows.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    // OpenID Connect: the sign-in a code and its grant rest on (`state::SignIn`, as JSON).
+    ("codes", "sign_in", "TEXT"),
+    ("grants", "sign_in", "TEXT"),
+];
+
+/// Creates the tables if this object has none yet, and adds the columns it lacks (run when the
+/// object starts).
 pub fn migrate(db: &impl Sql) -> Result<(), String> {
     for statement in SCHEMA {
         db.exec(statement, &[])?;
+    }
+    for (table, column, kind) in ADDED_COLUMNS {
+        // A statement naming a missing column fails; that failure is the answer.
+        let present = db.exec(&format!("SELECT {column} FROM {table} LIMIT 0"), &[]);
+        if present.is_err() {
+            db.exec(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"),
+                &[],
+            )?;
+        }
     }
     Ok(())
 }
@@ -180,6 +199,15 @@ pub(crate) fn scopes_text(scopes: &[String]) -> SqlValue {
     SqlValue::Text(scopes.join(" "))
 }
 
+/// An `openid` code's or grant's sign-in as stored (`NULL` without one) and back.
+pub(crate) fn sign_in_value(sign_in: Option<&crate::state::SignIn>) -> SqlValue {
+    sign_in.map_or(SqlValue::Null, |s| SqlValue::Text(s.to_text()))
+}
+
+pub(crate) fn sign_in_of(value: &SqlValue) -> Option<crate::state::SignIn> {
+    crate::state::SignIn::from_text(&value.text())
+}
+
 pub(crate) fn scopes_of(value: &SqlValue) -> Vec<String> {
     value
         .text()
@@ -194,6 +222,25 @@ mod tests {
     use super::*;
     use crate::state::durable::native::object_db;
     use crate::state::throttle::WINDOW_SECONDS;
+
+    #[test]
+    fn an_object_made_before_a_column_existed_gets_it_and_migrating_again_changes_nothing() {
+        let db = object_db();
+        for (table, column, _) in ADDED_COLUMNS {
+            db.exec(&format!("ALTER TABLE {table} DROP COLUMN {column}"), &[])
+                .unwrap();
+            assert!(db
+                .exec(&format!("SELECT {column} FROM {table}"), &[])
+                .is_err());
+        }
+        migrate(&db).unwrap();
+        migrate(&db).unwrap();
+        for (table, column, _) in ADDED_COLUMNS {
+            assert!(db
+                .exec(&format!("SELECT {column} FROM {table}"), &[])
+                .is_ok());
+        }
+    }
 
     #[test]
     fn an_object_left_with_expired_attempts_only_is_removed() {
