@@ -131,6 +131,7 @@ async fn consent_page<S: Store, C: Crypto>(
         csrf_hash: opaque::hash(&csrf),
         sub: session.sub.clone(),
         expires_at: ctx.now + FORM_TTL,
+        resource: request.resource.clone(),
     };
     pending::put(ctx.store, &request_id, &pending, ctx.now).await?;
     let client = &request.client;
@@ -175,6 +176,7 @@ async fn issue_code<S: Store, C: Crypto>(
             code_challenge: &request.code_challenge,
             sub,
             scopes: request.scopes.clone(),
+            resource: request.resource.clone(),
         },
         consent,
     )

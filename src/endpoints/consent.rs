@@ -94,6 +94,7 @@ pub async fn post<S: Store, C: Crypto>(
             code_challenge: &pending.code_challenge,
             sub: &session.sub,
             scopes: granted,
+            resource: pending.resource.clone(),
         },
         consent,
     )

@@ -14,7 +14,7 @@ pub async fn post<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
-    let params = Params::from_body(req, &[])?;
+    let params = Params::from_body(req, crate::oauth::resource::REPEATABLE)?;
     let client = client_auth::from_request(ctx.store, req, &params).await?;
     match params.require("grant_type")? {
         "authorization_code" => authorization_code::exchange(ctx, &client, &params).await,

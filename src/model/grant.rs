@@ -19,6 +19,9 @@ pub struct PendingAuthorization {
     pub csrf_hash: String,
     pub sub: String,
     pub expires_at: u64,
+    /// RFC 8707 resource named at authorize.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// Scopes a user has granted a client, so a later request within them skips the consent page.
@@ -38,5 +41,6 @@ impl_from_json!(PendingAuthorization {
     csrf_hash,
     sub,
     expires_at,
+    resource,
 });
 impl_from_json!(Consent { scopes, granted_at });

@@ -5,7 +5,7 @@
 //! client's redirect URI with `error`, `error_description`, `state` and `iss` (RFC 9207).
 
 use super::params::Params;
-use super::{pkce, redirect_uri, scope};
+use super::{pkce, redirect_uri, resource, scope};
 use crate::config::Config;
 use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::model::Client;
@@ -22,6 +22,8 @@ pub struct AuthorizeRequest {
     pub code_challenge: String,
     /// `prompt=consent`: ask again even when the user already granted these scopes.
     pub force_consent: bool,
+    /// RFC 8707 `resource`, one of `RESOURCES`: the API the tokens will be for.
+    pub resource: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -61,7 +63,7 @@ pub async fn validate(
     let page = |e: OAuthError| AuthorizeError::Page(e.description);
     // Repeated parameters are refused before anything else; with no trusted redirect URI yet,
     // that is a page.
-    let params = Params::from_query(query).map_err(page)?;
+    let params = Params::from_query_allowing(query, resource::REPEATABLE).map_err(page)?;
     let client_id = params
         .get("client_id")
         .ok_or_else(|| AuthorizeError::Page("client_id is required".into()))?;
@@ -112,12 +114,14 @@ pub async fn validate(
     pkce::validate_challenge(code_challenge)
         .map_err(|e| redirect(OAuthError::invalid_request(e)))?;
     let scopes = requested_scopes(&params, &client, config).map_err(redirect)?;
+    let resource = resource::requested(&params, config).map_err(redirect)?;
 
     Ok(AuthorizeRequest {
         redirect_uri: requested_uri.to_string(),
         state: state.clone(),
         scopes,
         code_challenge: code_challenge.to_string(),
+        resource,
         force_consent: params
             .get("prompt")
             .is_some_and(|p| p.split(' ').any(|v| v == "consent")),

@@ -17,6 +17,8 @@ pub struct CodeRequest<'a> {
     pub code_challenge: &'a str,
     pub sub: &'a str,
     pub scopes: Vec<String>,
+    /// RFC 8707 resource named at authorize (`oauth::resource`).
+    pub resource: Option<String>,
 }
 
 /// A secret derived from `input` with a key only this deployment has (the active signing
@@ -71,6 +73,7 @@ pub async fn issue<S: Store, C: Crypto>(
         id_nonce: opaque::random_b64(ctx.crypto, 9)?,
         now: ctx.now,
         expires_at: ctx.now + ctx.config.auth_code_ttl,
+        resource: request.resource,
     };
     let Some(code) = ctx.state().issue_code(code, consent).await? else {
         return Ok(None);

@@ -45,7 +45,7 @@ pub async fn access_token<S: Store, C: Crypto>(
     let claims = AccessClaims {
         iss: &ctx.config.issuer,
         sub: &grant.sub,
-        aud: &ctx.config.access_token_audience,
+        aud: crate::oauth::resource::audience(grant.resource.as_deref(), ctx.config),
         client_id: &grant.client_id,
         scope: scopes.join(" "),
         iat: ctx.now,

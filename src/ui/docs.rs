@@ -15,6 +15,7 @@ const ERRORS: &[(&str, &str, &str)] = &[
     ("access_denied", "the user denied consent (sent to redirect_uri)", "let the user try again"),
     ("unsupported_response_type", "response_type is not code", "use response_type=code"),
     ("unsupported_token_type", "revoke: token_type_hint is unknown", "use access_token or refresh_token"),
+    ("invalid_target", "resource is not one of this deployment's resources, is malformed, repeated, or not the grant's (RFC 8707)", "send one of the resources below, the one the authorization named"),
     ("server_error", "an internal failure (500)", "retry later"),
 ];
 
@@ -56,10 +57,11 @@ pub fn render(c: &Config) -> String {
         "Applications are registered by the platform's administrators."
     };
     let scope1 = escape(c.scopes.names().next().unwrap_or(""));
+    let resources = resources_section(c);
     let body = format!(
         "<h1>Developer documentation</h1><p>Issuer <code>{iss}</code></p><p>{portal}</p>\
 <h2>Endpoints</h2><ul>{rows}</ul>\
-<h2>Scopes</h2><ul>{scopes}</ul>\
+<h2>Scopes</h2><ul>{scopes}</ul>{resources}\
 <h2>Authorization code flow with PKCE</h2><ol>\
 <li>Make a <code>code_verifier</code> (43-128 random URL-safe characters) and <code>code_challenge</code> = base64url(SHA-256(verifier)), 43 characters. PKCE is required; <code>plain</code> is refused.</li>\
 <li>Send the browser to <code>{auth}?response_type=code&amp;client_id=ID&amp;redirect_uri=URI&amp;scope={scope1}&amp;state=STATE&amp;code_challenge=CHALLENGE&amp;code_challenge_method=S256</code>. <code>redirect_uri</code> must equal a registered one exactly.</li>\
@@ -89,6 +91,21 @@ curl -H 'Authorization: Bearer ADMIN_TOKEN' -d sub=USER {logout}</pre>\
     page("Developer documentation", &body)
 }
 
+/// RFC 8707: the resources clients may name, when the deployment has any.
+fn resources_section(c: &Config) -> String {
+    if c.resources.is_empty() {
+        return String::new();
+    }
+    let items: String = c
+        .resources
+        .iter()
+        .map(|r| format!("<li><code>{}</code></li>", escape(r)))
+        .collect();
+    format!(
+        "<h2>Resources (RFC 8707)</h2><p>Send <code>resource=URI</code> at authorize (and optionally at the token endpoint) to get tokens whose <code>aud</code> is that API; the grant keeps it for every refresh.</p><ul>{items}</ul>"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +124,9 @@ mod tests {
         assert!(html.contains("Access token: 900 s"));
         assert!(html.contains("invalid_grant"));
         assert!(html.contains("scope=a:read"));
+        assert!(!html.contains("Resources (RFC 8707)"));
+        let v = vars(&[("RESOURCES", r#"["https://api.example/mcp"]"#)]);
+        let c = Config::from_lookup(|k| v.get(k).cloned()).unwrap();
+        assert!(render(&c).contains("<li><code>https://api.example/mcp</code></li>"));
     }
 }

@@ -37,7 +37,8 @@ impl_from_json!(GrantView {
     sub,
     scopes,
     created_at,
-    expires_at
+    expires_at,
+    resource,
 });
 impl_from_json!(NewCode {
     sub,
@@ -49,6 +50,7 @@ impl_from_json!(NewCode {
     id_nonce,
     now,
     expires_at,
+    resource,
 });
 impl_from_json!(CodeExchange {
     code,
@@ -60,6 +62,7 @@ impl_from_json!(CodeExchange {
     chain_key,
     refresh_ttl,
     now,
+    resource,
 });
 impl_from_json!(RefreshRotation {
     refresh_token,
@@ -68,7 +71,8 @@ impl_from_json!(RefreshRotation {
     allowed_scopes,
     grace,
     refresh_ttl,
-    now;
+    now,
+    resource;
     attempt,
 });
 impl_from_json!(IssuedGrant {
@@ -209,6 +213,7 @@ impl FromJson for Refusal {
             "ScopeNotGranted" => Refusal::ScopeNotGranted(FromJson::from_json(content)?),
             "ScopeMalformed" => Refusal::ScopeMalformed(FromJson::from_json(content)?),
             "CursorRefused" => Refusal::CursorRefused,
+            "ResourceNotGranted" => Refusal::ResourceNotGranted,
             other => return Err(unknown(other)),
         })
     }
@@ -254,6 +259,7 @@ mod tests {
             scopes: vec!["profile:read".into()],
             created_at: 1,
             expires_at: 2,
+            resource: Some("https://api.example/mcp".into()),
         }
     }
 
@@ -273,6 +279,7 @@ mod tests {
                     id_nonce: "n".into(),
                     now: 5,
                     expires_at: 65,
+                    resource: Some("https://api.example".into()),
                 },
                 consent: CodeConsent::Approved {
                     request_id: "r".into(),
@@ -289,6 +296,7 @@ mod tests {
                 chain_key: "h".into(),
                 refresh_ttl: 3,
                 now: 4,
+                resource: None,
             }),
             Op::Rotate(RefreshRotation {
                 refresh_token: "t".into(),
@@ -299,6 +307,7 @@ mod tests {
                 refresh_ttl: 3,
                 now: 4,
                 attempt: Some("x".into()),
+                resource: Some("https://api.example".into()),
             }),
             Op::FindRefresh {
                 token: "t".into(),
@@ -377,6 +386,7 @@ mod tests {
             Err(StateError::Refused(Refusal::CodeReplayed(None))),
             Err(StateError::Refused(Refusal::ScopeNotGranted("x".into()))),
             Err(StateError::Refused(Refusal::CursorRefused)),
+            Err(StateError::Refused(Refusal::ResourceNotGranted)),
             Err(StateError::Unavailable("u".into())),
             Err(StateError::Failed("f".into())),
         ];

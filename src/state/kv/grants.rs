@@ -29,6 +29,7 @@ pub fn new_grant(
         expires_at: x.now + x.refresh_ttl,
         refresh_hash: opaque::hash(&x.refresh_secret),
         chain_key: x.chain_key.clone(),
+        resource: code.resource.clone(),
     };
     (grant, token)
 }

@@ -18,6 +18,9 @@ pub struct KvCode {
     /// cover it.
     pub issued_at: u64,
     pub expires_at: u64,
+    /// RFC 8707 resource named at authorize (`oauth::resource`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +36,8 @@ pub struct KvGrant {
     pub refresh_hash: String,
     /// Key successive refresh secrets are derived with (`state::ids::successor`).
     pub chain_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 impl KvGrant {
@@ -44,6 +49,7 @@ impl KvGrant {
             scopes: self.scopes.clone(),
             created_at: self.created_at,
             expires_at: self.expires_at,
+            resource: self.resource.clone(),
         }
     }
 }
@@ -78,6 +84,7 @@ impl_from_json!(KvCode {
     grant_id,
     issued_at,
     expires_at,
+    resource,
 });
 impl_from_json!(KvGrant {
     grant_id,
@@ -88,6 +95,7 @@ impl_from_json!(KvGrant {
     expires_at,
     refresh_hash,
     chain_key,
+    resource,
 });
 impl_from_json!(RefreshGeneration { hash, at; attempt });
 impl_from_json!(ClientGrantEntry {

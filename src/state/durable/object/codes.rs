@@ -2,7 +2,7 @@
 //! (marked used, checked, grant created within the cap, all in one synchronous run).
 
 use super::grants::{cap_for_client, grant_id, insert_grant, next_listing};
-use super::{exec, scopes_of, scopes_text};
+use super::{exec, opt_text, scopes_of, scopes_text, text_or_null};
 use crate::oauth::grants::rules;
 use crate::state::durable::sql::Sql;
 use crate::state::{ids, CodeConsent, CodeExchange, IssuedGrant, NewCode, Refusal, StateError};
@@ -81,8 +81,8 @@ pub fn issue(
     let text = format!("{object}.{}", code.secret);
     exec(
         db,
-        "INSERT INTO codes (hash, sub, client_id, redirect_uri, scopes, challenge, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO codes (hash, sub, client_id, redirect_uri, scopes, challenge, expires_at, \
+         resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             opaque::hash(&text).into(),
             code.sub.into(),
@@ -91,6 +91,7 @@ pub fn issue(
             scopes_text(&code.scopes),
             code.code_challenge.into(),
             code.expires_at.into(),
+            text_or_null(code.resource.as_deref()),
         ],
     )?;
     Ok(Some(text))
@@ -110,7 +111,10 @@ fn retried_exchange(
     x: &CodeExchange,
 ) -> Result<Option<IssuedGrant>, StateError> {
     let (redirect_uri, challenge, seq) = (code[2].text(), code[4].text(), code[7].int());
-    if code[6].int() != 1 || rules::check_code_use(&redirect_uri, &challenge, x).is_err() {
+    let resource = opt_text(&code[8]);
+    if code[6].int() != 1
+        || rules::check_code_use(&redirect_uri, &challenge, resource.as_deref(), x).is_err()
+    {
         return Ok(None);
     }
     let Some(grant) = super::grants::unused_grant(db, object, seq, x.now)? else {
@@ -143,8 +147,8 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
     let hash = opaque::hash(&x.code);
     let rows = exec(
         db,
-        "SELECT sub, client_id, redirect_uri, scopes, challenge, expires_at, used, grant_seq \
-         FROM codes WHERE hash = ?",
+        "SELECT sub, client_id, redirect_uri, scopes, challenge, expires_at, used, grant_seq, \
+         resource FROM codes WHERE hash = ?",
         &[hash.as_str().into()],
     )?;
     let Some(row) = rows.into_iter().next() else {
@@ -175,7 +179,8 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         "UPDATE codes SET used = 1 WHERE hash = ?",
         &[hash.as_str().into()],
     )?;
-    rules::check_code_use(&redirect_uri, &row[4].text(), &x)?;
+    let resource = opt_text(&row[8]);
+    rules::check_code_use(&redirect_uri, &row[4].text(), resource.as_deref(), &x)?;
     let scopes = scopes_of(&row[3]);
     if !rules::covers(&consented(db, &client_id, x.now)?, &scopes) {
         return Err(Refusal::ConsentWithdrawn.into());
@@ -186,7 +191,7 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         0 => Some(next_listing(db, &client_id)?),
         _ => None,
     };
-    let seq = insert_grant(db, &client_id, &sub, &scopes, &x)?;
+    let seq = insert_grant(db, &client_id, &sub, &scopes, resource.as_deref(), &x)?;
     exec(
         db,
         "UPDATE codes SET grant_seq = ? WHERE hash = ?",
@@ -202,6 +207,7 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
             scopes: scopes.clone(),
             created_at: x.now,
             expires_at: x.now + x.refresh_ttl,
+            resource,
         },
         refresh_token,
         scopes,

@@ -1,7 +1,7 @@
 //! Grants inside the user's object: creation within the cap, rotation, revocation, listing.
 //! `seq` (AUTOINCREMENT, never reused) is the total order "oldest first" refers to.
 
-use super::{exec, first_int, scopes_of, scopes_text};
+use super::{exec, first_int, opt_text, scopes_of, scopes_text, text_or_null};
 use crate::oauth::grants::rules;
 use crate::state::durable::sql::{Row, Sql, SqlValue};
 use crate::state::ids::{self, standing, Standing};
@@ -12,7 +12,7 @@ use crate::state::{
 use crate::token::opaque;
 
 const COLUMNS: &str = "seq, client_id, sub, scopes, created_at, expires_at, refresh_hash, \
-                       generation, rotated_at, chain_key";
+                       generation, rotated_at, chain_key, resource";
 
 /// A grant's id outside the object: the object's id, then its sequence number.
 pub fn grant_id(object: &str, seq: i64) -> String {
@@ -34,6 +34,7 @@ fn view(object: &str, row: &Row) -> GrantView {
         scopes: scopes_of(&row[3]),
         created_at: row[4].int() as u64,
         expires_at: row[5].int() as u64,
+        resource: opt_text(&row[10]),
     }
 }
 
@@ -148,12 +149,13 @@ pub fn insert_grant(
     client_id: &str,
     sub: &str,
     scopes: &[String],
+    resource: Option<&str>,
     x: &CodeExchange,
 ) -> Result<i64, StateError> {
     exec(
         db,
         "INSERT INTO grants (client_id, sub, scopes, created_at, expires_at, refresh_hash, \
-         generation, rotated_at, chain_key) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+         generation, rotated_at, chain_key, resource) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
         &[
             client_id.into(),
             sub.into(),
@@ -163,6 +165,7 @@ pub fn insert_grant(
             opaque::hash(&x.refresh_secret).into(),
             x.now.into(),
             x.chain_key.as_str().into(),
+            text_or_null(resource),
         ],
     )?;
     Ok(first_int(&exec(db, "SELECT last_insert_rowid()", &[])?))
@@ -215,6 +218,7 @@ pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedG
     let mut grant = view(object, &row);
     let allowed = rules::still_allowed(&grant.scopes, &r.allowed_scopes)?;
     let scopes = rules::narrow(r.requested_scopes.as_deref(), &allowed)?;
+    rules::check_resource(r.resource.as_deref(), grant.resource.as_deref())?;
     let secret = ids::successor(&chain_key, parts.secret);
     let next = parts.generation + 1;
     if !repeat {

@@ -19,11 +19,12 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS codes (hash TEXT PRIMARY KEY, sub TEXT NOT NULL, \
      client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, \
      challenge TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, \
-     grant_seq INTEGER)",
+     grant_seq INTEGER, resource TEXT)",
     "CREATE TABLE IF NOT EXISTS grants (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
      client_id TEXT NOT NULL, sub TEXT NOT NULL, scopes TEXT NOT NULL, \
      created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, refresh_hash TEXT NOT NULL, \
-     generation INTEGER NOT NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL)",
+     generation INTEGER NOT NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL, \
+     resource TEXT)",
     "CREATE INDEX IF NOT EXISTS grants_by_client ON grants (client_id, seq)",
     "CREATE TABLE IF NOT EXISTS consents (client_id TEXT PRIMARY KEY, scopes TEXT NOT NULL, \
      expires_at INTEGER NOT NULL)",
@@ -36,10 +37,25 @@ const SCHEMA: &[&str] = &[
      attempt TEXT NOT NULL, at INTEGER NOT NULL)",
 ];
 
-/// Creates the tables if this object has none yet (run when the object starts).
+/// Columns added after objects already existed (RFC 8707 resource, issue 16). SQLite has no
+/// `ADD COLUMN IF NOT EXISTS`: an object that has the column answers "duplicate column".
+const ADDED_COLUMNS: &[&str] = &[
+    "ALTER TABLE codes ADD COLUMN resource TEXT",
+    "ALTER TABLE grants ADD COLUMN resource TEXT",
+];
+
+/// Creates the tables if this object has none yet, and adds the columns it lacks (run when
+/// the object starts).
 pub fn migrate(db: &impl Sql) -> Result<(), String> {
     for statement in SCHEMA {
         db.exec(statement, &[])?;
+    }
+    for statement in ADDED_COLUMNS {
+        if let Err(e) = db.exec(statement, &[]) {
+            if !e.contains("duplicate column") {
+                return Err(e);
+            }
+        }
     }
     Ok(())
 }
@@ -180,6 +196,18 @@ pub(crate) fn scopes_text(scopes: &[String]) -> SqlValue {
     SqlValue::Text(scopes.join(" "))
 }
 
+/// An optional text column (NULL when absent).
+pub(crate) fn opt_text(value: &SqlValue) -> Option<String> {
+    match value {
+        SqlValue::Null => None,
+        other => Some(other.text()),
+    }
+}
+
+pub(crate) fn text_or_null(value: Option<&str>) -> SqlValue {
+    value.map_or(SqlValue::Null, SqlValue::from)
+}
+
 pub(crate) fn scopes_of(value: &SqlValue) -> Vec<String> {
     value
         .text()
@@ -194,6 +222,29 @@ mod tests {
     use super::*;
     use crate::state::durable::native::object_db;
     use crate::state::throttle::WINDOW_SECONDS;
+
+    #[test]
+    fn objects_made_before_resource_indicators_gain_the_column_and_migrate_again_cleanly() {
+        let db = crate::state::durable::native::empty_db();
+        // The tables as they were before issue 16.
+        for table in [
+            "CREATE TABLE codes (hash TEXT PRIMARY KEY, sub TEXT NOT NULL, client_id TEXT NOT \
+             NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, challenge TEXT NOT NULL, \
+             expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, grant_seq INTEGER)",
+            "CREATE TABLE grants (seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT \
+             NULL, sub TEXT NOT NULL, scopes TEXT NOT NULL, created_at INTEGER NOT NULL, \
+             expires_at INTEGER NOT NULL, refresh_hash TEXT NOT NULL, generation INTEGER NOT \
+             NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL)",
+        ] {
+            db.exec(table, &[]).unwrap();
+        }
+        migrate(&db).unwrap();
+        migrate(&db).unwrap();
+        for table in ["codes", "grants"] {
+            let sql = format!("SELECT resource FROM {table}");
+            assert!(db.exec(&sql, &[]).unwrap().is_empty());
+        }
+    }
 
     #[test]
     fn an_object_left_with_expired_attempts_only_is_removed() {
