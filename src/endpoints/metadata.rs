@@ -20,7 +20,7 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         // RFC 9207: every authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],

@@ -51,6 +51,11 @@ pub async fn is_active<S: Store, C: Crypto>(
     {
         return Ok(false);
     }
+    // A machine token (`client_credentials`, signed without `gid`) has no grant: it lives
+    // until it expires, is revoked by `jti`, or its client is deleted.
+    if !claims.contains_key("gid") {
+        return Ok(true);
+    }
     let grant = ctx.state().get_grant(claim(claims, "gid"), ctx.now).await?;
     Ok(grant.is_some())
 }

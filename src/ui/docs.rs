@@ -9,8 +9,8 @@ const ERRORS: &[(&str, &str, &str)] = &[
     ("invalid_request", "a parameter is missing, repeated or malformed, or the body is not form or JSON", "send every required parameter once, as application/x-www-form-urlencoded or JSON"),
     ("invalid_client", "client authentication failed (401)", "check client_id and client_secret; HTTP Basic or the body, not both"),
     ("invalid_grant", "the code or refresh token is unknown, expired, used, or issued to another client; wrong code_verifier or redirect_uri", "start a new authorization; send the verifier and redirect_uri of that request"),
-    ("unauthorized_client", "this client may not use this grant or endpoint", "public clients cannot introspect"),
-    ("unsupported_grant_type", "grant_type is not authorization_code or refresh_token", "use one of those"),
+    ("unauthorized_client", "this client may not use this grant or endpoint", "public clients cannot introspect; client_credentials needs a confidential client that registered it in grant_types"),
+    ("unsupported_grant_type", "grant_type is not authorization_code, refresh_token or client_credentials", "use one of those"),
     ("invalid_scope", "a scope is unknown, not allowed for the client, or wider than the grant on refresh", "request only catalog scopes registered for the app"),
     ("access_denied", "the user denied consent (sent to redirect_uri)", "let the user try again"),
     ("unsupported_response_type", "response_type is not code", "use response_type=code"),
@@ -74,6 +74,7 @@ pub fn render(c: &Config) -> String {
 <pre>curl -u ID:SECRET -d grant_type=refresh_token -d refresh_token=RT {token}\n\
 curl -u ID:SECRET -d token=RT -d token_type_hint=refresh_token {revoke}\n\
 curl -u ID:SECRET -d token=AT {introspect}\n\
+curl -u ID:SECRET -d grant_type=client_credentials -d scope={scope1} {token}   # machine clients, no user\n\
 curl -H 'Authorization: Bearer ADMIN_TOKEN' -d sub=USER {logout}</pre>\
 <h2>Errors</h2><p>JSON <code>{{\"error\", \"error_description\"}}</code>, 400 (401 for client authentication):</p><ul>{errors}</ul>\
 <h2>Examples</h2><p>curl:</p><pre>curl -u ID:SECRET -d grant_type=authorization_code -d code=CODE \\\n  -d redirect_uri=URI -d code_verifier=VERIFIER {token}</pre>\
