@@ -25,6 +25,9 @@ flows=$(ls tests/*.rs | sed -n 's#tests/\(.*_inprocess\|e2e_.*\)\.rs#--test \1#p
 EDGE_STATE_BACKEND=kv cargo test $flows 2>&1 | tee "$log/cargo-kv.txt"
 echo "[test] browser test of the pages (headless Chromium)"
 node --test tests/browser/*.test.mjs 2>&1 | tee "$log/browser.txt"
+echo "[test] the MCP TypeScript SDK against /mcp, both backends"
+node --test tests/mcp/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
+EDGE_STATE_BACKEND=kv node --test tests/mcp/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
 
 # One closing line for every runner together (set -o pipefail already failed on any failure).
 passed=$(awk '/^test result:/ {p += $4} /^# pass / {p += $3} END {print p + 0}' "$log/cargo.txt" "$log/cargo-kv.txt" "$log/browser.txt")
