@@ -52,6 +52,8 @@ pub struct Config {
     pub developer_portal: bool,
     /// `RESOURCES`: the RFC 8707 resource indicators clients may name (exact strings).
     pub resources: Vec<String>,
+    /// `DYNAMIC_REGISTRATION=open`: RFC 7591 registration of public clients by anyone.
+    pub dynamic_registration: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +207,14 @@ impl Config {
             Some(text) => parse_resources(&text)?,
         };
 
+        let dynamic_registration = match get("DYNAMIC_REGISTRATION").as_deref() {
+            None | Some("off") => false,
+            Some("open") => true,
+            Some(_) => return Err(err("DYNAMIC_REGISTRATION", "must be \"open\" or \"off\"")),
+        };
+
         Ok(Config {
+            dynamic_registration,
             resources,
             brand,
             developer_portal,
@@ -392,6 +401,7 @@ pub mod tests {
             ("RESOURCES", "[\"/relative\"]", "RESOURCES"),
             ("RESOURCES", "[\"https://api.example/#x\"]", "RESOURCES"),
             ("RESOURCES", "[1]", "RESOURCES"),
+            ("DYNAMIC_REGISTRATION", "on", "DYNAMIC_REGISTRATION"),
         ];
         for (var, value, named) in cases {
             let e = load(&[(var, value)]).unwrap_err();

@@ -36,6 +36,7 @@ pub enum Route {
     DeveloperCallback,
     Docs,
     OpenApi,
+    Register,
 }
 
 impl Route {
@@ -64,7 +65,7 @@ impl Route {
     pub fn allows_cors(&self) -> bool {
         matches!(
             self,
-            Route::Token | Route::Revoke | Route::Metadata | Route::Jwks
+            Route::Token | Route::Revoke | Route::Metadata | Route::Jwks | Route::Register
         )
     }
 }
@@ -114,6 +115,7 @@ pub const ALL_ROUTES: &[RouteDef] = routes! {
     "/developers/callback" [Get, Post] => |_| Route::DeveloperCallback;
     "/docs" [Get] => |_| Route::Docs;
     "/openapi.json" [Get] => |_| Route::OpenApi;
+    "/api/oauth/register" [Post, Options] => |_| Route::Register;
 };
 
 /// The captured `{..}` segment if `path` fits `template` (empty when it has none).

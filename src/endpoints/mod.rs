@@ -17,5 +17,6 @@ pub mod logout;
 pub mod metadata;
 pub mod openapi;
 pub mod pages;
+pub mod register;
 pub mod revoke;
 pub mod token;

@@ -35,10 +35,16 @@ pub fn render(c: &Config) -> String {
         ("JWKS", "/.well-known/jwks.json"),
         ("OpenAPI 3.1", "/openapi.json"),
     ];
-    let rows: String = endpoints
+    let mut rows: String = endpoints
         .iter()
         .map(|(n, p)| format!("<li>{n}: <code>{}</code></li>", u(p)))
         .collect();
+    if c.dynamic_registration {
+        rows += &format!(
+            "<li>Dynamic registration (RFC 7591, public clients): <code>{}</code></li>",
+            u("/api/oauth/register")
+        );
+    }
     let scopes: String = c
         .scopes
         .names()
@@ -129,5 +135,9 @@ mod tests {
         let v = vars(&[("RESOURCES", r#"["https://api.example/mcp"]"#)]);
         let c = Config::from_lookup(|k| v.get(k).cloned()).unwrap();
         assert!(render(&c).contains("<li><code>https://api.example/mcp</code></li>"));
+        assert!(!render(&c).contains("/api/oauth/register"));
+        let v = vars(&[("DYNAMIC_REGISTRATION", "open")]);
+        let c = Config::from_lookup(|k| v.get(k).cloned()).unwrap();
+        assert!(render(&c).contains("/api/oauth/register</code>"));
     }
 }

@@ -3,7 +3,8 @@
 // lists the API's origin and /mcp in RESOURCES as `make dev` does). The SDK discovers the
 // provider through RFC 9728 metadata, sends RFC 8707 `resource` at authorize and token, and
 // validates every JSON document strictly. The user's part (sign-in, consent) is done with
-// plain HTTP requests standing in for the browser.
+// plain HTTP requests standing in for the browser. The server runs with
+// DYNAMIC_REGISTRATION=open, as `make dev` does, for the registration path.
 //   node --test tests/mcp/       (after `sh scripts/build.sh && sh scripts/build-gallery-api.sh`)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -34,7 +35,8 @@ after(() => server.stdin.end());
 
 /// `EDGE_STATE_BACKEND=kv` runs the same test on the KV backend.
 function extraArgs() {
-  return ["--var", `STATE_BACKEND=${process.env.EDGE_STATE_BACKEND === "kv" ? "kv" : "durable"}`];
+  return ["--var", `STATE_BACKEND=${process.env.EDGE_STATE_BACKEND === "kv" ? "kv" : "durable"}`,
+    "--var", "DYNAMIC_REGISTRATION=open"];
 }
 
 async function admin(path, body) {
@@ -153,6 +155,24 @@ test("a pre-registered public client connects with the SDK, lists and calls tool
   });
   assert.equal(r.status, 401);
   await client.close();
+});
+
+test("the SDK registers itself (RFC 7591) when it has no client, then connects", async () => {
+  await admin("/api/admin/users", { email: "sdk-dcr@example.com", password: PASSWORD });
+  const provider = memoryProvider(undefined);
+  const client = await connect(provider, "sdk-dcr@example.com");
+  // What the SDK stored from the registration answer (validated by its strict schema).
+  const registered = provider.saved.clientInformation;
+  assert.ok(registered.client_id);
+  assert.deepEqual(registered.redirect_uris, [REDIRECT]);
+  assert.equal(registered.token_endpoint_auth_method, "none");
+  await exerciseTools(client);
+  await client.close();
+  // An ordinary client of the provider, unverified.
+  const r = await fetch(`${info.url}/api/admin/clients/${registered.client_id}`, {
+    headers: { authorization: `Bearer ${info.adminToken}` },
+  });
+  assert.equal((await r.json()).verified, false);
 });
 
 test("a token for another audience is refused by /mcp", async () => {

@@ -114,7 +114,7 @@ fn field<T>(r: Result<T, OAuthError>) -> Result<T, OAuthError> {
 }
 
 /// The body of a registration as a draft; wrong JSON types are `invalid_client_metadata`.
-fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
+pub fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
     Ok(Draft {
         client_name: field(body.opt_str("client_name"))?,
         description: field(body.opt_str("description"))?,
