@@ -3,6 +3,9 @@
 # at http://127.0.0.1:8788, both in workerd (wrangler dev). They persist local KV in the same
 # folder (.wrangler/state) and bind the provider's namespace under the same id, so the API sees
 # the provider's revocations. Installs what is missing and generates .dev.vars once.
+# For MCP clients on this machine (README, "Protecting an MCP server") the provider runs with
+# DYNAMIC_REGISTRATION=open and RESOURCES naming the example API and its /mcp URL; these are
+# development settings passed here, not in wrangler.toml (which is also what gets deployed).
 # `bash scripts/dev.sh --provider-only` serves the provider alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,9 @@ if [ "${1:-}" != "--provider-only" ]; then
   api_pid=$!
   trap 'kill "$api_pid" 2>/dev/null || true' EXIT INT TERM
   echo "[dev] gallery API at http://127.0.0.1:8788 (pid $api_pid); metadata: http://127.0.0.1:8788/.well-known/oauth-protected-resource"
+  echo "[dev] MCP server at http://127.0.0.1:8788/mcp (metadata: http://127.0.0.1:8788/.well-known/oauth-protected-resource/mcp)"
 fi
 # wrangler runs the [build] command (scripts/build.sh) before serving.
-wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to "$state"
+wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to "$state" \
+  --var DYNAMIC_REGISTRATION:open \
+  --var 'RESOURCES:["http://127.0.0.1:8788","http://127.0.0.1:8788/mcp"]'

@@ -4,7 +4,8 @@
 //                               [--gallery [--gallery-var NAME=VALUE ...]] [--inspector-port N]
 // --gallery also serves examples/gallery-api (built into its build/) in the same workerd, on
 // its own port: it shares the provider's OAUTH_KV namespace (the revocation list) and fetches
-// the JWKS through a service binding to the provider.
+// the JWKS through a service binding to the provider. The provider's RESOURCES then name the
+// API's origin and its /mcp URL (as `make dev` does), unless --var RESOURCES=... is given.
 // Prints one JSON line when ready: {url, adminToken, assertionSecret, signingKeys,
 // privateSigningKey (the active key, for tests that mint their own tokens), galleryUrl}.
 // --faults SPEC (e.g. kv=0.02,do=0.02,do_after=0.02,seed=7, or 0 for none yet) serves the
@@ -99,12 +100,15 @@ async function start(p, gp) {
     kvNamespaces: ["OAUTH_KV"],
     // Per-user state objects (SQLite), in memory like the KV.
     durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
+    // As in wrangler.toml: dynamic registration, 10 per minute per address.
+    ratelimits: { REGISTRATION_LIMIT: { namespace_id: "1001", simple: { limit: 10, period: 60 } } },
     bindings: {
       ISSUER: `http://127.0.0.1:${p}`,
       SIGNING_KEYS: JSON.stringify([active, ...idTokenKeys, retired]),
       ADMIN_TOKEN: adminToken,
       LOGIN_ASSERTION_SECRET: assertionSecret,
       ...(faultRates ? { FAULT_RATES: JSON.stringify(faultRates) } : {}),
+      ...(gallery ? { RESOURCES: JSON.stringify([`http://127.0.0.1:${gp}`, `http://127.0.0.1:${gp}/mcp`]) } : {}),
       ...extraVars,
     },
     ...inspect,

@@ -112,6 +112,7 @@ async fn route_to<S: Store, C: Crypto>(
         Route::DeveloperCallback => endpoints::developer_try::callback(ctx, req).await,
         Route::Docs => Ok(endpoints::docs::get(ctx)),
         Route::OpenApi => Ok(endpoints::openapi::get(ctx)),
+        Route::Register => endpoints::register::post(ctx, req).await,
     }
 }
 

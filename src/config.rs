@@ -50,6 +50,10 @@ pub struct Config {
     pub brand: Brand,
     /// `DEVELOPER_PORTAL`: self-service applications under `/developers` (default on).
     pub developer_portal: bool,
+    /// `RESOURCES`: the RFC 8707 resource indicators clients may name (exact strings).
+    pub resources: Vec<String>,
+    /// `DYNAMIC_REGISTRATION=open`: RFC 7591 registration of public clients by anyone.
+    pub dynamic_registration: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +202,20 @@ impl Config {
             Some(_) => return Err(err("DEVELOPER_PORTAL", "must be \"open\" or \"off\"")),
         };
 
+        let resources = match get("RESOURCES") {
+            None => Vec::new(),
+            Some(text) => parse_resources(&text)?,
+        };
+
+        let dynamic_registration = match get("DYNAMIC_REGISTRATION").as_deref() {
+            None | Some("off") => false,
+            Some("open") => true,
+            Some(_) => return Err(err("DYNAMIC_REGISTRATION", "must be \"open\" or \"off\"")),
+        };
+
         Ok(Config {
+            dynamic_registration,
+            resources,
             brand,
             developer_portal,
             resource_servers,
@@ -223,6 +240,24 @@ impl Config {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
+}
+
+/// `RESOURCES`: a JSON array of absolute URIs without fragment (RFC 8707 §2).
+fn parse_resources(text: &str) -> Result<Vec<String>, ConfigError> {
+    let bad = || {
+        err(
+            "RESOURCES",
+            "must be a JSON array of absolute URIs without fragment",
+        )
+    };
+    let list: Vec<String> = crate::json_codec::decode(text).map_err(|_| bad())?;
+    if list
+        .iter()
+        .any(|r| !crate::oauth::resource::is_resource_uri(r))
+    {
+        return Err(bad());
+    }
+    Ok(list)
 }
 
 fn validate_logo(uri: String) -> Result<String, ConfigError> {
@@ -362,6 +397,11 @@ pub mod tests {
             ("BRAND_COLOR", "#12345g", "BRAND_COLOR"),
             ("BRAND_NAME", "a\u{7}b", "BRAND_NAME"),
             ("DEVELOPER_PORTAL", "closed", "DEVELOPER_PORTAL"),
+            ("RESOURCES", "https://api.example", "RESOURCES"),
+            ("RESOURCES", "[\"/relative\"]", "RESOURCES"),
+            ("RESOURCES", "[\"https://api.example/#x\"]", "RESOURCES"),
+            ("RESOURCES", "[1]", "RESOURCES"),
+            ("DYNAMIC_REGISTRATION", "on", "DYNAMIC_REGISTRATION"),
         ];
         for (var, value, named) in cases {
             let e = load(&[(var, value)]).unwrap_err();

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     // RFC 7009 §2.2.1
     UnsupportedTokenType,
+    // RFC 8707 §2: a `resource` this server does not issue tokens for
+    InvalidTarget,
     // RFC 7591 §3.2.2
     InvalidRedirectUri,
     InvalidClientMetadata,
@@ -61,6 +63,7 @@ impl ErrorCode {
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidToken => "invalid_token",

@@ -40,6 +40,7 @@ pub enum Route {
     DeveloperCallback,
     Docs,
     OpenApi,
+    Register,
 }
 
 impl Route {
@@ -74,6 +75,7 @@ impl Route {
                 | Route::OpenIdConfiguration
                 | Route::UserInfo
                 | Route::Jwks
+                | Route::Register
         )
     }
 }
@@ -125,6 +127,7 @@ pub const ALL_ROUTES: &[RouteDef] = routes! {
     "/developers/callback" [Get, Post] => |_| Route::DeveloperCallback;
     "/docs" [Get] => |_| Route::Docs;
     "/openapi.json" [Get] => |_| Route::OpenApi;
+    "/api/oauth/register" [Post, Options] => |_| Route::Register;
 };
 
 /// The captured `{..}` segment if `path` fits `template` (empty when it has none).

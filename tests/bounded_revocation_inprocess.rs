@@ -63,6 +63,7 @@ fn new_code(h: &Harness, n: &mut u64, sub: &str, client: &str) -> NewCode {
         // Outlives the sign-ins below, so that only the revocation can refuse it.
         expires_at: h.store.now() + DAY,
         sign_in: None,
+        resource: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn exchange(h: &Harness, n: &mut u64, code: &str, client: &str) -> CodeExchange 
         chain_key: unique(n, "ck"),
         refresh_ttl: 30 * DAY,
         now: h.store.now(),
+        resource: None,
     }
 }
 
@@ -148,6 +150,7 @@ fn assert_all_dead(h: &Harness, held: &Holdings) {
             refresh_ttl: 30 * DAY,
             now: h.store.now(),
             attempt: None,
+            resource: None,
         };
         let r = block_on(request(h).state().rotate_refresh(rotation));
         assert_eq!(refused(r), Refusal::InvalidRefreshToken);

@@ -262,7 +262,7 @@ fn metadata_lists_revocation_and_introspection() {
     );
     assert_eq!(
         m["grant_types_supported"],
-        json!(["authorization_code", "refresh_token"])
+        json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert!(!m["introspection_endpoint_auth_methods_supported"]
         .as_array()

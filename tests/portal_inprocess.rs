@@ -593,3 +593,49 @@ fn portal_apps_are_not_verified_until_an_admin_says_so() {
     );
     assert_eq!(json(&admin_made)["verified"], true);
 }
+
+/// Issue 16: the "machine access" checkbox registers `client_credentials` (confidential
+/// applications only); an edit without it turns it off.
+#[test]
+fn machine_access_is_a_checkbox_for_confidential_apps() {
+    let h = Harness::new();
+    let b = signed_in(&h, "machine@example.com");
+    let page = b.get("/developers");
+    assert!(page
+        .body
+        .contains(r#"name="grant_types" value="client_credentials""#));
+    let r = create(&b, "public", &[("grant_types", "client_credentials")]);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("needs a confidential client"), "{}", r.body);
+    let r = create(&b, "confidential", &[("grant_types", "client_credentials")]);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (id, secret) = (
+        credential(&r.body, "client_id"),
+        credential(&r.body, "client_secret"),
+    );
+    let t = token(&h, &[("grant_type", "client_credentials")], &id, &secret);
+    assert_eq!(t.status, 200, "{}", t.body);
+    let path = format!("/developers/apps/{id}");
+    assert!(b
+        .get(&path)
+        .body
+        .contains(r#"value="client_credentials" checked"#));
+    let token_field = csrf(&b);
+    let r = b.post_form(
+        &path,
+        &[
+            ("csrf_token", &token_field),
+            ("client_name", "No longer a machine"),
+            ("redirect_uris", REDIRECT),
+            ("scope", "profile:read"),
+        ],
+    );
+    assert_eq!(location(&r), path);
+    let admin = json(&h.admin(Method::Get, &format!("/api/admin/clients/{id}"), None));
+    assert_eq!(
+        admin["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    let t = token(&h, &[("grant_type", "client_credentials")], &id, &secret);
+    t.expect_error(400, "unauthorized_client");
+}

@@ -60,6 +60,7 @@ fn new_code(f: &Fixture, sub: &str, client: &str, wanted: &[&str]) -> NewCode {
         now: f.now(),
         expires_at: f.now() + 60,
         sign_in: None,
+        resource: None,
     }
 }
 
@@ -81,6 +82,7 @@ fn exchange(f: &Fixture, code: &str, client: &str, verifier: &str) -> CodeExchan
         chain_key: f.unique("ck"),
         refresh_ttl: 30 * DAY,
         now: f.now(),
+        resource: None,
     }
 }
 
@@ -94,6 +96,7 @@ fn rotation(f: &Fixture, token: &str, client: &str, grace: u64) -> RefreshRotati
         refresh_ttl: 30 * DAY,
         now: f.now(),
         attempt: None,
+        resource: None,
     }
 }
 
@@ -165,7 +168,71 @@ conformance!(
     portal_applications_are_counted_to_the_limit_and_released_by_deletion,
     a_deleted_client_stays_deleted_when_a_racing_edit_writes_it_back,
     a_rotated_secret_survives_an_edit_of_the_record,
+    a_grant_keeps_the_resource_its_code_was_issued_for,
+    a_token_request_naming_another_resource_is_refused,
 );
+
+const API: &str = "https://api.example/mcp";
+
+/// RFC 8707: the resource named at authorize travels with the code into the grant, and every
+/// token of the grant (exchange, refresh without `resource`) is for it.
+fn a_grant_keeps_the_resource_its_code_was_issued_for(s: &impl State, f: &Fixture) {
+    let code = NewCode {
+        resource: Some(API.into()),
+        ..new_code(f, "rhea", "app", &["read"])
+    };
+    let code = block_on(s.issue_code(code, approved(f))).unwrap().unwrap();
+    f.tick();
+    let x = CodeExchange {
+        resource: Some(API.into()),
+        ..exchange(f, &code, "app", VERIFIER)
+    };
+    let issued = block_on(s.exchange_code(x)).unwrap();
+    assert_eq!(issued.grant.resource.as_deref(), Some(API));
+    f.tick();
+    let next = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0))).unwrap();
+    assert_eq!(next.grant.resource.as_deref(), Some(API));
+    let found = block_on(s.get_grant(&issued.grant.grant_id, f.now())).unwrap();
+    assert_eq!(found.unwrap().resource.as_deref(), Some(API));
+    // A grant without one has none (its tokens go to ACCESS_TOKEN_AUDIENCE).
+    assert_eq!(grant(s, f, "rhea", "other").grant.resource, None);
+}
+
+/// RFC 8707 §2.2: naming another resource than the grant's is refused; at refresh it
+/// changes nothing (the token still rotates afterwards), at exchange it consumes the code.
+fn a_token_request_naming_another_resource_is_refused(s: &impl State, f: &Fixture) {
+    let code = NewCode {
+        resource: Some(API.into()),
+        ..new_code(f, "rex", "app", &["read"])
+    };
+    let code = block_on(s.issue_code(code, approved(f))).unwrap().unwrap();
+    f.tick();
+    let wrong = CodeExchange {
+        resource: Some("https://api.example".into()),
+        ..exchange(f, &code, "app", VERIFIER)
+    };
+    assert_eq!(
+        refused(block_on(s.exchange_code(wrong))),
+        Refusal::ResourceNotGranted
+    );
+    f.tick();
+    let retry = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER)));
+    assert!(matches!(refused(retry), Refusal::CodeReplayed(_)));
+    f.tick();
+    // A grant without a resource: naming one at refresh is refused, and changes nothing.
+    let issued = grant(s, f, "rex", "app");
+    let naming = RefreshRotation {
+        resource: Some(API.into()),
+        ..rotation(f, &issued.refresh_token, "app", 0)
+    };
+    assert_eq!(
+        refused(block_on(s.rotate_refresh(naming))),
+        Refusal::ResourceNotGranted
+    );
+    f.tick();
+    let next = block_on(s.rotate_refresh(rotation(f, &issued.refresh_token, "app", 0)));
+    assert_eq!(next.unwrap().grant.resource, None);
+}
 
 fn portal_client(f: &Fixture, owner: &str) -> edge_oauth::model::Client {
     use edge_oauth::oauth::client_registry::{build, Draft};

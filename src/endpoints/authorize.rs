@@ -189,6 +189,7 @@ async fn consent_page<S: Store, C: Crypto>(
         sub: session.sub.clone(),
         expires_at: ctx.now + FORM_TTL,
         nonce: request.nonce.clone(),
+        resource: request.resource.clone(),
     };
     pending::put(ctx.store, &request_id, &pending, ctx.now).await?;
     let client = &request.client;
@@ -235,6 +236,7 @@ async fn issue_code<S: Store, C: Crypto>(
             sub,
             scopes: request.scopes.clone(),
             sign_in,
+            resource: request.resource.clone(),
         },
         consent,
     )

@@ -100,6 +100,7 @@ pub async fn post<S: Store, C: Crypto>(
                 pending.nonce.as_deref(),
             ),
             scopes: granted,
+            resource: pending.resource.clone(),
         },
         consent,
     )

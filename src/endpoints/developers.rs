@@ -80,6 +80,14 @@ pub fn draft(params: &Params) -> Draft {
         ),
         scope: Some(params.all("scope").join(" ")),
         token_endpoint_auth_method: None,
+        // The "machine access" checkbox (RFC 7591 grant_types; confidential clients only).
+        grant_types: Some(
+            params
+                .all("grant_types")
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        ),
     }
 }
 

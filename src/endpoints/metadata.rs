@@ -10,7 +10,7 @@ use serde_json::json;
 pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
     let c = ctx.config;
     let scopes: Vec<&str> = c.scopes.names().collect();
-    json!({
+    let mut document = json!({
         "issuer": c.issuer,
         "authorization_endpoint": c.url("/api/oauth/authorize"),
         "token_endpoint": c.url("/api/oauth/token"),
@@ -20,7 +20,7 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         // RFC 9207: every authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
@@ -32,7 +32,12 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
         // RFC 7662 §2.1: only confidential clients may introspect.
         "introspection_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post"],
-    })
+    });
+    // RFC 8414 §2: advertised only when registration is open (RFC 7591).
+    if c.dynamic_registration {
+        document["registration_endpoint"] = c.url(super::register::PATH).into();
+    }
+    document
 }
 
 pub fn handle<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Response {

@@ -18,6 +18,7 @@ pub mod metadata;
 pub mod openapi;
 pub mod openid_configuration;
 pub mod pages;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -64,6 +64,9 @@ pub struct Client {
     /// records written before the flag: read as [`Client::is_verified`] says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
+    /// RFC 7591 `grant_types` holds `client_credentials` (confidential clients only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_credentials: bool,
 }
 
 impl FromJson for AuthMethod {
@@ -89,6 +92,7 @@ impl_from_json!(Client {
     created_at,
     updated_at;
     verified,
+    client_credentials,
 });
 
 impl Client {

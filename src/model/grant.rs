@@ -22,6 +22,9 @@ pub struct PendingAuthorization {
     /// OpenID Connect `nonce` of the request, byte-exact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// RFC 8707 resource named at authorize.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// Scopes a user has granted a client, so a later request within them skips the consent page.
@@ -42,5 +45,6 @@ impl_from_json!(PendingAuthorization {
     sub,
     expires_at,
     nonce,
+    resource,
 });
 impl_from_json!(Consent { scopes, granted_at });

@@ -37,27 +37,42 @@ pub async fn is_active<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     claims: &Map<String, Value>,
 ) -> Result<bool, OAuthError> {
+    // A machine token (`client_credentials`, signed without `gid`) has no grant: it lives
+    // until it expires, is revoked by `jti`, or its client is deleted.
+    if !claims.contains_key("gid") {
+        return live_token(ctx, claims).await;
+    }
     Ok(active_grant(ctx, claims).await?.is_some())
 }
 
-/// The live grant of an active token ([`is_active`]); `None` when the token is not active (a
-/// revoked grant, a deleted user's grants, a deleted client, a revoked or expired token).
+/// Unexpired, not on the revocation list, and its client still registered.
+async fn live_token<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    claims: &Map<String, Value>,
+) -> Result<bool, OAuthError> {
+    let jti = claim(claims, "jti");
+    if exp(claims) <= ctx.now || jti.is_empty() || jti.len() > 64 {
+        return Ok(false);
+    }
+    if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
+        return Ok(false);
+    }
+    // A deleted client's tokens die with it (no per-grant work at deletion).
+    Ok(
+        crate::store::clients::get(ctx.store, claim(claims, "client_id"))
+            .await?
+            .is_some(),
+    )
+}
+
+/// The live grant of an active user token ([`is_active`]); `None` when the token is not active
+/// (a revoked grant, a deleted user's grants, a deleted client, a revoked or expired token) or
+/// has no grant (a machine token).
 pub async fn active_grant<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     claims: &Map<String, Value>,
 ) -> Result<Option<GrantView>, OAuthError> {
-    let jti = claim(claims, "jti");
-    if exp(claims) <= ctx.now || jti.is_empty() || jti.len() > 64 {
-        return Ok(None);
-    }
-    if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
-        return Ok(None);
-    }
-    // A deleted client's tokens die with it (no per-grant work at deletion).
-    if crate::store::clients::get(ctx.store, claim(claims, "client_id"))
-        .await?
-        .is_none()
-    {
+    if !claims.contains_key("gid") || !live_token(ctx, claims).await? {
         return Ok(None);
     }
     let grant = ctx.state().get_grant(claim(claims, "gid"), ctx.now).await?;

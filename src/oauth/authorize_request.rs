@@ -5,7 +5,7 @@
 //! client's redirect URI with `error`, `error_description`, `state` and `iss` (RFC 9207).
 
 use super::params::Params;
-use super::{pkce, redirect_uri, scope};
+use super::{pkce, redirect_uri, resource, scope};
 use crate::config::Config;
 use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::model::Client;
@@ -26,6 +26,8 @@ pub struct AuthorizeRequest {
     pub interaction: super::oidc::prompt::Interaction,
     /// OpenID Connect `nonce` (Core §3.1.2.1), byte-exact, for the ID token.
     pub nonce: Option<String>,
+    /// RFC 8707 `resource`, one of `RESOURCES`: the API the tokens will be for.
+    pub resource: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -65,7 +67,7 @@ pub async fn validate(
     let page = |e: OAuthError| AuthorizeError::Page(e.description);
     // Repeated parameters are refused before anything else; with no trusted redirect URI yet,
     // that is a page.
-    let params = Params::from_query(query).map_err(page)?;
+    let params = Params::from_query_allowing(query, resource::REPEATABLE).map_err(page)?;
     let client_id = params
         .get("client_id")
         .ok_or_else(|| AuthorizeError::Page("client_id is required".into()))?;
@@ -121,6 +123,7 @@ pub async fn validate(
     if let Some(n) = &nonce {
         check_nonce(n).map_err(|e| redirect(OAuthError::invalid_request(e)))?;
     }
+    let resource = resource::requested(&params, config).map_err(redirect)?;
 
     Ok(AuthorizeRequest {
         nonce,
@@ -130,6 +133,7 @@ pub async fn validate(
         code_challenge: code_challenge.to_string(),
         force_consent: interaction.consent,
         interaction,
+        resource,
         client,
     })
 }

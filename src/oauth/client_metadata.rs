@@ -185,9 +185,55 @@ pub fn validate_auth_method(method: &str) -> Result<AuthMethod, OAuthError> {
     })
 }
 
+/// RFC 7591 §2 `grant_types`: whether the client may use `client_credentials` (RFC 6749
+/// §4.4). Every client keeps `authorization_code` and `refresh_token` (its redirect URIs are
+/// required anyway); `client_credentials` needs a confidential client, since it authenticates
+/// with nothing but the client's own credentials.
+pub fn validate_grant_types(types: &[String], confidential: bool) -> Result<bool, OAuthError> {
+    if let Some(other) = types.iter().find(|t| {
+        !matches!(
+            t.as_str(),
+            "authorization_code" | "refresh_token" | "client_credentials"
+        )
+    }) {
+        return Err(metadata_error(format!(
+            "grant_types {} is not supported (use authorization_code, refresh_token, client_credentials)",
+            quoted(other)
+        )));
+    }
+    let machine = types.iter().any(|t| t == "client_credentials");
+    if machine && !confidential {
+        return Err(metadata_error(
+            "grant_types client_credentials needs a confidential client (token_endpoint_auth_method client_secret_basic or client_secret_post)",
+        ));
+    }
+    Ok(machine)
+}
+
+/// The `grant_types` a client shows (RFC 7591 §3.2.1).
+pub fn grant_types(client_credentials: bool) -> &'static [&'static str] {
+    if client_credentials {
+        &["authorization_code", "refresh_token", "client_credentials"]
+    } else {
+        &["authorization_code", "refresh_token"]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_credentials_is_for_confidential_clients_only() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(validate_grant_types(&v(&["client_credentials"]), true).unwrap());
+        assert!(!validate_grant_types(&v(&["authorization_code"]), false).unwrap());
+        assert!(!validate_grant_types(&[], false).unwrap());
+        let public = validate_grant_types(&v(&["client_credentials"]), false).unwrap_err();
+        assert_eq!(public.code, ErrorCode::InvalidClientMetadata);
+        let unknown = validate_grant_types(&v(&["password"]), true).unwrap_err();
+        assert_eq!(unknown.code, ErrorCode::InvalidClientMetadata);
+    }
 
     #[test]
     fn name_rules() {

@@ -20,6 +20,8 @@ pub struct Draft {
     pub redirect_uris: Option<Vec<String>>,
     pub scope: Option<String>,
     pub token_endpoint_auth_method: Option<String>,
+    /// RFC 7591 `grant_types`; `None` keeps the default (no `client_credentials`).
+    pub grant_types: Option<Vec<String>>,
 }
 
 /// A validation error and the field it concerns.
@@ -68,6 +70,11 @@ pub fn build(
         None => AuthMethod::ClientSecretBasic,
         Some(m) => meta::validate_auth_method(&m).map_err(on("token_endpoint_auth_method"))?,
     };
+    let client_credentials = meta::validate_grant_types(
+        draft.grant_types.as_deref().unwrap_or_default(),
+        token_endpoint_auth_method.is_confidential(),
+    )
+    .map_err(on("grant_types"))?;
     Ok(Client {
         client_id,
         client_name,
@@ -83,6 +90,7 @@ pub fn build(
         owner_sub,
         created_at: now,
         updated_at: now,
+        client_credentials,
     })
 }
 

@@ -19,6 +19,8 @@ pub struct CodeRequest<'a> {
     pub scopes: Vec<String>,
     /// The sign-in an `openid` code rests on (`oauth::oidc::sign_in`); `None` otherwise.
     pub sign_in: Option<crate::state::SignIn>,
+    /// RFC 8707 resource named at authorize (`oauth::resource`).
+    pub resource: Option<String>,
 }
 
 /// A secret derived from `input` with a key only this deployment has (the active signing
@@ -74,6 +76,7 @@ pub async fn issue<S: Store, C: Crypto>(
         now: ctx.now,
         expires_at: ctx.now + ctx.config.auth_code_ttl,
         sign_in: request.sign_in,
+        resource: request.resource,
     };
     let Some(code) = ctx.state().issue_code(code, consent).await? else {
         return Ok(None);

@@ -22,7 +22,9 @@ pub struct AccessClaims<'a> {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
-    pub gid: &'a str,
+    /// Absent for a machine token (`client_credentials`): it belongs to no grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<&'a str>,
     /// `iat` in milliseconds: edge APIs order it against a user's revocation time
     /// (`oauth::revocation`), so a token issued in the revocation's second, after it, lives.
     pub iat_ms: u64,
@@ -53,16 +55,39 @@ pub async fn access_token<S: Store, C: Crypto>(
     grant: &GrantView,
     scopes: &[String],
 ) -> Result<String, OAuthError> {
+    let subject = Subject {
+        sub: &grant.sub,
+        client_id: &grant.client_id,
+        grant_id: Some(&grant.grant_id),
+        resource: grant.resource.as_deref(),
+    };
+    sign_access_token(ctx, subject, scopes).await
+}
+
+/// Whom an access token is for: a user's grant, or a client acting for itself.
+pub struct Subject<'a> {
+    pub sub: &'a str,
+    pub client_id: &'a str,
+    pub grant_id: Option<&'a str>,
+    pub resource: Option<&'a str>,
+}
+
+/// Signs an RFC 9068 access token; `aud` is the resource, else `ACCESS_TOKEN_AUDIENCE`.
+pub async fn sign_access_token<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    subject: Subject<'_>,
+    scopes: &[String],
+) -> Result<String, OAuthError> {
     let claims = AccessClaims {
         iss: &ctx.config.issuer,
-        sub: &grant.sub,
-        aud: &ctx.config.access_token_audience,
-        client_id: &grant.client_id,
+        sub: subject.sub,
+        aud: crate::oauth::resource::audience(subject.resource, ctx.config),
+        client_id: subject.client_id,
         scope: scopes.join(" "),
         iat: ctx.now,
         exp: ctx.now + ctx.config.access_token_ttl,
         jti: opaque::random_b64(ctx.crypto, 16)?,
-        gid: &grant.grant_id,
+        gid: subject.grant_id,
         iat_ms: ctx.now_ms,
     };
     jwt::sign(

@@ -16,6 +16,7 @@ pub mod params;
 pub mod password;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod resource;
 pub mod revocation;
 pub mod scope;
 pub mod session;

@@ -44,7 +44,12 @@ impl Params {
     }
 
     pub fn from_query(query: &str) -> Result<Params, OAuthError> {
-        Params::new(decode_form(query.as_bytes()), &[])
+        Params::from_query_allowing(query, &[])
+    }
+
+    /// A query string in which the names in `repeatable` may repeat.
+    pub fn from_query_allowing(query: &str, repeatable: &[&str]) -> Result<Params, OAuthError> {
+        Params::new(decode_form(query.as_bytes()), repeatable)
     }
 
     /// A POST body as form-urlencoded or JSON (an object of strings). Anything else is

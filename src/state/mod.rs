@@ -41,6 +41,9 @@ pub struct GrantView {
     /// The sign-in of an `openid` grant (ID tokens); `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<SignIn>,
+    /// RFC 8707 resource the grant was authorized for: its tokens' `aud`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// A new authorization code (RFC 6749 §4.1.2). `secret` is 256 random bits from the edge;
@@ -60,6 +63,9 @@ pub struct NewCode {
     /// Kept with the code and copied into its grant when the scopes hold `openid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<SignIn>,
+    /// RFC 8707 resource named at authorize: the grant's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// Why a code may be issued.
@@ -88,6 +94,10 @@ pub struct CodeExchange {
     pub chain_key: String,
     pub refresh_ttl: u64,
     pub now: u64,
+    /// RFC 8707 `resource` of the token request (already checked against `RESOURCES`):
+    /// when present it must be the code's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// A refresh (RFC 6749 §6) with what the token endpoint received.
@@ -107,6 +117,9 @@ pub struct RefreshRotation {
     /// (durable backend; `None` from callers that never repeat).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<String>,
+    /// RFC 8707 `resource` of the refresh request: when present it must be the grant's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// A grant with its (new or repeated) refresh token, and the scopes for the access token.
@@ -155,6 +168,8 @@ pub enum Refusal {
     /// The refresh asked for a scope that was not granted (RFC 6749 §6).
     ScopeNotGranted(String),
     ScopeMalformed(String),
+    /// The token request named a resource the grant was not authorized for (RFC 8707 §2.2).
+    ResourceNotGranted,
     /// A listing's cursor that storage does not know (stale or made up).
     CursorRefused,
 }
@@ -227,6 +242,10 @@ impl From<Refusal> for OAuthError {
                 "scope {s} was not granted; a refresh may only narrow the scope"
             )),
             Refusal::ScopeMalformed(m) => OAuthError::invalid_scope(m),
+            Refusal::ResourceNotGranted => OAuthError::new(
+                ErrorCode::InvalidTarget,
+                "resource is not the one this grant was authorized for",
+            ),
             Refusal::CursorRefused => OAuthError::invalid_request(crate::store::CURSOR_REFUSED),
         }
     }

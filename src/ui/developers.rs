@@ -25,6 +25,12 @@ impl Form<'_> {
                 redirect_uris: Some(client.redirect_uris.clone()),
                 scope: Some(client.scopes.join(" ")),
                 token_endpoint_auth_method: None,
+                grant_types: Some(
+                    crate::oauth::client_metadata::grant_types(client.client_credentials)
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect(),
+                ),
             },
             public: !client.is_confidential(),
             error: None,
@@ -77,6 +83,17 @@ fn fields(form: &Form, catalog: &ScopeCatalog, with_type: bool) -> String {
     out += &format!(
         "<label>Scopes</label><ul class=\"scopes\">{scopes}</ul>{}",
         message(form, "scope")
+    );
+    let machine = d
+        .grant_types
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|t| t == "client_credentials");
+    out += &format!(
+        "<label>Machine access</label><ul class=\"scopes\"><li><label><input type=\"checkbox\" name=\"grant_types\" value=\"client_credentials\"{}><span>Server-to-server tokens with the client's own credentials (<code>client_credentials</code>; confidential applications only)</span></label></li></ul>{}",
+        if machine { " checked" } else { "" },
+        message(form, "grant_types")
     );
     if with_type {
         let (c, p) = if form.public {
@@ -249,6 +266,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             verified: None,
+            client_credentials: false,
         }
     }
 

@@ -9,12 +9,13 @@ const ERRORS: &[(&str, &str, &str)] = &[
     ("invalid_request", "a parameter is missing, repeated or malformed, or the body is not form or JSON", "send every required parameter once, as application/x-www-form-urlencoded or JSON"),
     ("invalid_client", "client authentication failed (401)", "check client_id and client_secret; HTTP Basic or the body, not both"),
     ("invalid_grant", "the code or refresh token is unknown, expired, used, or issued to another client; wrong code_verifier or redirect_uri", "start a new authorization; send the verifier and redirect_uri of that request"),
-    ("unauthorized_client", "this client may not use this grant or endpoint", "public clients cannot introspect"),
-    ("unsupported_grant_type", "grant_type is not authorization_code or refresh_token", "use one of those"),
+    ("unauthorized_client", "this client may not use this grant or endpoint", "public clients cannot introspect; client_credentials needs a confidential client that registered it in grant_types"),
+    ("unsupported_grant_type", "grant_type is not authorization_code, refresh_token or client_credentials", "use one of those"),
     ("invalid_scope", "a scope is unknown, not allowed for the client, or wider than the grant on refresh", "request only catalog scopes registered for the app"),
     ("access_denied", "the user denied consent (sent to redirect_uri)", "let the user try again"),
     ("unsupported_response_type", "response_type is not code", "use response_type=code"),
     ("unsupported_token_type", "revoke: token_type_hint is unknown", "use access_token or refresh_token"),
+    ("invalid_target", "resource is not one of this deployment's resources, is malformed, repeated, or not the grant's (RFC 8707)", "send one of the resources below, the one the authorization named"),
     ("server_error", "an internal failure (500)", "retry later"),
 ];
 
@@ -42,10 +43,16 @@ pub fn render(c: &Config) -> String {
         ),
         ("OpenAPI 3.1", "/openapi.json"),
     ];
-    let rows: String = endpoints
+    let mut rows: String = endpoints
         .iter()
         .map(|(n, p)| format!("<li>{n}: <code>{}</code></li>", u(p)))
         .collect();
+    if c.dynamic_registration {
+        rows += &format!(
+            "<li>Dynamic registration (RFC 7591, public clients): <code>{}</code></li>",
+            u("/api/oauth/register")
+        );
+    }
     let scopes: String = c
         .scopes
         .names()
@@ -64,10 +71,11 @@ pub fn render(c: &Config) -> String {
         "Applications are registered by the platform's administrators."
     };
     let scope1 = escape(c.scopes.names().next().unwrap_or(""));
+    let resources = resources_section(c);
     let body = format!(
         "<h1>Developer documentation</h1><p>Issuer <code>{iss}</code></p><p>{portal}</p>\
 <h2>Endpoints</h2><ul>{rows}</ul>\
-<h2>Scopes</h2><ul>{scopes}</ul>\
+<h2>Scopes</h2><ul>{scopes}</ul>{resources}\
 <h2>Authorization code flow with PKCE</h2><ol>\
 <li>Make a <code>code_verifier</code> (43-128 random URL-safe characters) and <code>code_challenge</code> = base64url(SHA-256(verifier)), 43 characters. PKCE is required; <code>plain</code> is refused.</li>\
 <li>Send the browser to <code>{auth}?response_type=code&amp;client_id=ID&amp;redirect_uri=URI&amp;scope={scope1}&amp;state=STATE&amp;code_challenge=CHALLENGE&amp;code_challenge_method=S256</code>. <code>redirect_uri</code> must equal a registered one exactly.</li>\
@@ -80,6 +88,7 @@ pub fn render(c: &Config) -> String {
 <pre>curl -u ID:SECRET -d grant_type=refresh_token -d refresh_token=RT {token}\n\
 curl -u ID:SECRET -d token=RT -d token_type_hint=refresh_token {revoke}\n\
 curl -u ID:SECRET -d token=AT {introspect}\n\
+curl -u ID:SECRET -d grant_type=client_credentials -d scope={scope1} {token}   # machine clients, no user\n\
 curl -H 'Authorization: Bearer ADMIN_TOKEN' -d sub=USER {logout}</pre>\
 <h2>Errors</h2><p>JSON <code>{{\"error\", \"error_description\"}}</code>, 400 (401 for client authentication):</p><ul>{errors}</ul>\
 <h2>Examples</h2><p>curl:</p><pre>curl -u ID:SECRET -d grant_type=authorization_code -d code=CODE \\\n  -d redirect_uri=URI -d code_verifier=VERIFIER {token}</pre>\
@@ -96,6 +105,21 @@ curl -H 'Authorization: Bearer ADMIN_TOKEN' -d sub=USER {logout}</pre>\
     );
     let body = body + &super::docs_oidc::section(c);
     page("Developer documentation", &body)
+}
+
+/// RFC 8707: the resources clients may name, when the deployment has any.
+fn resources_section(c: &Config) -> String {
+    if c.resources.is_empty() {
+        return String::new();
+    }
+    let items: String = c
+        .resources
+        .iter()
+        .map(|r| format!("<li><code>{}</code></li>", escape(r)))
+        .collect();
+    format!(
+        "<h2>Resources (RFC 8707)</h2><p>Send <code>resource=URI</code> at authorize (and optionally at the token endpoint) to get tokens whose <code>aud</code> is that API; the grant keeps it for every refresh.</p><ul>{items}</ul>"
+    )
 }
 
 #[cfg(test)]
@@ -116,5 +140,13 @@ mod tests {
         assert!(html.contains("Access token: 900 s"));
         assert!(html.contains("invalid_grant"));
         assert!(html.contains("scope=a:read"));
+        assert!(!html.contains("Resources (RFC 8707)"));
+        let v = vars(&[("RESOURCES", r#"["https://api.example/mcp"]"#)]);
+        let c = Config::from_lookup(|k| v.get(k).cloned()).unwrap();
+        assert!(render(&c).contains("<li><code>https://api.example/mcp</code></li>"));
+        assert!(!render(&c).contains("/api/oauth/register"));
+        let v = vars(&[("DYNAMIC_REGISTRATION", "open")]);
+        let c = Config::from_lookup(|k| v.get(k).cloned()).unwrap();
+        assert!(render(&c).contains("/api/oauth/register</code>"));
     }
 }

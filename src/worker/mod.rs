@@ -59,6 +59,9 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Respons
             return convert::to_worker(response);
         }
     };
+    if let Some(refused) = registration_limit(&env, &config, &request).await {
+        return convert::to_worker(refused);
+    }
     let meter = meter::Meter::default();
     let store = kv::KvStore::new(&env, KV_BINDING, &meter).map_err(worker::Error::RustError)?;
     // The binding is needed only on the durable backend; without it every call is refused.
@@ -78,4 +81,45 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Respons
         response = response.with_header("x-storage-ops", &meter.header());
     }
     convert::to_worker(response)
+}
+
+/// Binding of the Workers rate limiter for dynamic registration (wrangler.toml `[[ratelimits]]`,
+/// 10 per 60 s).
+const REGISTRATION_LIMIT: &str = "REGISTRATION_LIMIT";
+
+/// RFC 7591 registration is open to anyone: at most 10 per minute per address (an IPv6
+/// address by its /64), counted by the runtime's rate limiter before the endpoint runs.
+/// Without the binding nothing is registered (fail closed).
+async fn registration_limit(
+    env: &Env,
+    config: &Config,
+    request: &crate::http::Request,
+) -> Option<crate::http::Response> {
+    use crate::endpoints::register;
+    if !config.dynamic_registration
+        || request.method != crate::http::Method::Post
+        || request.path != register::PATH
+    {
+        return None;
+    }
+    let key =
+        crate::state::throttle::address_subject(request.header("cf-connecting-ip").unwrap_or(""));
+    let allowed = match env.rate_limiter(REGISTRATION_LIMIT) {
+        Ok(limiter) => limiter.limit(key).await.map(|o| o.success),
+        Err(e) => Err(e),
+    };
+    let refused = match allowed {
+        Ok(true) => return None,
+        Ok(false) => register::too_many(),
+        Err(e) => {
+            console_error!("dynamic registration: rate limiter {REGISTRATION_LIMIT}: {e}");
+            OAuthError::unavailable("Registration is unavailable right now")
+        }
+    };
+    let response = refused.with_cors().to_response();
+    Some(
+        response
+            .set_header("retry-after", "60")
+            .with_header("x-content-type-options", "nosniff"),
+    )
 }

@@ -25,7 +25,12 @@ pub struct Setup {
 }
 
 pub fn setup() -> Setup {
-    let h = Harness::new();
+    setup_with(&[])
+}
+
+/// [`setup`] with configuration variables added.
+pub fn setup_with(vars: &[(&str, &str)]) -> Setup {
+    let h = Harness::with_vars(vars);
     let mk = |auth: &str| {
         let body = json!({"client_name": "Photo Printer", "redirect_uris": [REDIRECT, "http://127.0.0.1/cb"],
             "scope": "profile:read images:read images:write", "token_endpoint_auth_method": auth});

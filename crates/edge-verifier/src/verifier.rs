@@ -40,7 +40,10 @@ pub trait Sources {
 pub struct Config {
     /// The provider's issuer URL, byte for byte as in its metadata and the tokens' `iss`.
     pub issuer: String,
-    /// The `aud` tokens must carry (the provider's `ACCESS_TOKEN_AUDIENCE`, by default its issuer).
+    /// The `aud` tokens must carry: the API's own resource URI when clients name it with
+    /// RFC 8707 `resource` (the provider's `RESOURCES`), else the provider's
+    /// `ACCESS_TOKEN_AUDIENCE` (by default its issuer). Compared as exact strings, so a
+    /// token minted for another resource of the same provider is refused here.
     pub audience: String,
     /// Where the keys are: `{issuer}/.well-known/jwks.json` unless set.
     pub jwks_uri: String,

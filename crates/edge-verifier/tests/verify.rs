@@ -266,6 +266,32 @@ fn wrong_audience_is_invalid_token() {
     );
 }
 
+/// RFC 8707: an API configured with its own resource URI accepts tokens for exactly that URI,
+/// not those for the provider's default audience or for a sibling resource (not a prefix).
+#[test]
+fn an_api_with_a_resource_uri_accepts_only_tokens_for_it() {
+    const MCP: &str = "https://api.example/mcp";
+    let v = Verifier::new(Config::new(ISS, MCP).check_revocation(true));
+    let token_for = |aud: &str| {
+        let mut c = claims();
+        c["aud"] = json!(aud);
+        sign(D1, header("k1"), c)
+    };
+    let ok = run(&v, &Fake::new(), Some(&bearer(&token_for(MCP))), &[], NOW).unwrap();
+    assert_eq!(ok.sub, "user-1");
+    for other in [
+        ISS,
+        "https://api.example",
+        "https://api.example/mcp/",
+        "https://api.example/mcp2",
+    ] {
+        expect_invalid(
+            run(&v, &Fake::new(), Some(&bearer(&token_for(other))), &[], NOW),
+            "not meant for this API",
+        );
+    }
+}
+
 #[test]
 fn revoked_token_is_invalid_token() {
     let mut src = Fake::new();

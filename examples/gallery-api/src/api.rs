@@ -129,10 +129,10 @@ async fn run(
     let sub = claims.sub.as_str();
     let ok = |body: Value| Ok(Reply::new(200, body));
     match route {
-        Route::Metadata => Err(error(
+        Route::Metadata | Route::McpMetadata | Route::Mcp => Err(error(
             500,
             "server_error",
-            "metadata is served without a token",
+            "metadata and MCP are not data routes",
         )),
         Route::Me => {
             ok(json!({"sub": sub, "client_id": claims.client_id, "scope": claims.scope()}))

@@ -7,9 +7,11 @@
 //! - `api`: the endpoints over a small `Store` trait (KV in the Worker);
 //! - `model`: records and input validation (bounded, every rule names its field);
 //! - `metadata`: RFC 9728 protected-resource metadata;
+//! - `mcp`: the same data as an MCP server at `/mcp` (JSON-RPC tools, one scope each);
 //! - `worker` (wasm32 only): the fetch handler, configuration and KV.
 
 pub mod api;
+pub mod mcp;
 pub mod metadata;
 pub mod model;
 pub mod routes;

@@ -27,6 +27,18 @@ pub fn document(resource: &str, issuer: &str) -> Value {
     })
 }
 
+/// The document of the MCP endpoint (resource `{origin}/mcp`): the scopes its tools need,
+/// which MCP clients request all of unless a challenge names one (MCP "Authorization").
+pub fn mcp_document(mcp_resource: &str, issuer: &str) -> Value {
+    json!({
+        "resource": mcp_resource,
+        "authorization_servers": [issuer],
+        "scopes_supported": crate::mcp::scopes(),
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Gallery MCP server",
+    })
+}
+
 /// Where the document is, for `resource_metadata` in challenges (RFC 9728 §5.1).
 pub fn url(resource: &str) -> String {
     format!("{resource}{}", crate::routes::METADATA_PATH)
@@ -43,6 +55,9 @@ mod tests {
         assert_eq!(d["authorization_servers"][0], "https://id.example");
         assert_eq!(d["bearer_methods_supported"], json!(["header"]));
         assert_eq!(d["scopes_supported"].as_array().unwrap().len(), 8);
+        let m = mcp_document("https://api.example/mcp", "https://id.example");
+        assert_eq!(m["resource"], "https://api.example/mcp");
+        assert_eq!(m["scopes_supported"].as_array().unwrap().len(), 4);
         assert_eq!(
             url("https://api.example"),
             "https://api.example/.well-known/oauth-protected-resource"

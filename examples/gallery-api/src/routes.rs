@@ -5,6 +5,10 @@
 pub enum Route {
     /// `GET /.well-known/oauth-protected-resource` (RFC 9728), public.
     Metadata,
+    /// `GET /.well-known/oauth-protected-resource/mcp`: the MCP endpoint's metadata, public.
+    McpMetadata,
+    /// `POST /mcp`: the MCP endpoint (`crate::mcp`); each tool checks its own scope.
+    Mcp,
     Me,
     ListGalleries,
     CreateGallery,
@@ -30,12 +34,15 @@ pub enum NoRoute {
 }
 
 pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
+pub const MCP_PATH: &str = "/mcp";
+/// RFC 9728 §3.1: the metadata of resource `{origin}/mcp` is at the well-known path + `/mcp`.
+pub const MCP_METADATA_PATH: &str = "/.well-known/oauth-protected-resource/mcp";
 
 impl Route {
     /// The scope a token must carry; `None` for public routes.
     pub fn scope(self) -> Option<&'static str> {
         Some(match self {
-            Route::Metadata => return None,
+            Route::Metadata | Route::McpMetadata | Route::Mcp => return None,
             Route::Me => "profile:read",
             Route::ListGalleries => "galleries:read",
             Route::CreateGallery => "galleries:write",
@@ -52,6 +59,10 @@ impl Route {
 pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
     let (get, post, allow) = match path {
         METADATA_PATH => (Some(Route::Metadata), None, "GET, OPTIONS"),
+        MCP_METADATA_PATH => (Some(Route::McpMetadata), None, "GET, OPTIONS"),
+        // Streamable HTTP: no server-initiated stream (GET) and no session to end (DELETE),
+        // so both are 405, which the transport allows.
+        MCP_PATH => (None, Some(Route::Mcp), "POST, OPTIONS"),
         "/api/v1/me" => (Some(Route::Me), None, "GET, OPTIONS"),
         "/api/v1/galleries" => (
             Some(Route::ListGalleries),
@@ -101,6 +112,20 @@ mod tests {
                 route(method, path).unwrap().scope(),
                 Some(scope),
                 "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn mcp_is_post_only_and_its_metadata_public() {
+        assert_eq!(route("POST", MCP_PATH), Ok(Route::Mcp));
+        assert_eq!(route("GET", MCP_METADATA_PATH), Ok(Route::McpMetadata));
+        for method in ["GET", "DELETE"] {
+            assert_eq!(
+                route(method, MCP_PATH),
+                Err(NoRoute::MethodNotAllowed {
+                    allow: "POST, OPTIONS"
+                })
             );
         }
     }

@@ -5,11 +5,14 @@
 //! revocation list), optionally `OAUTH` (a service binding to the provider; the JWKS is then
 //! fetched through it instead of over the network). Vars: `ISSUER`, `RESOURCE` (this API's
 //! URL), optional `AUDIENCE` (default: the issuer), `JWKS_URI`, `CHECK_REVOCATION` (`true`).
+//! `/mcp` has its own verifier: its tokens must have `aud` = `{RESOURCE}/mcp` (RFC 8707, the
+//! resource MCP clients name), so a token for the REST API or another API is refused there.
 
 use crate::api::{self, Input, Reply, Store};
+use crate::mcp::Outcome;
 use crate::metadata;
 use crate::model::MAX_BODY;
-use crate::routes::{self, NoRoute};
+use crate::routes::{self, NoRoute, Route};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use edge_verifier::worker::WorkerSources;
@@ -25,6 +28,8 @@ const PROVIDER_SERVICE: &str = "OAUTH";
 
 struct Settings {
     verifier: Verifier,
+    /// For `/mcp`: audience and `resource_metadata` are the MCP endpoint's.
+    mcp_verifier: Verifier,
     issuer: String,
     resource: String,
 }
@@ -65,11 +70,18 @@ fn settings(env: &Env) -> std::result::Result<Rc<Settings>, String> {
         .realm("gallery-api")
         .resource_metadata(metadata::url(&resource))
         .check_revocation(check_revocation);
+    let mcp_resource = format!("{resource}{}", routes::MCP_PATH);
+    let mut mcp_config = Config::new(issuer.clone(), mcp_resource)
+        .realm("gallery-api")
+        .resource_metadata(format!("{resource}{}", routes::MCP_METADATA_PATH))
+        .check_revocation(check_revocation);
     if let Some(jwks_uri) = var("JWKS_URI") {
-        config = config.jwks_uri(jwks_uri);
+        config = config.jwks_uri(jwks_uri.clone());
+        mcp_config = mcp_config.jwks_uri(jwks_uri);
     }
     let s = Rc::new(Settings {
         verifier: Verifier::new(config),
+        mcp_verifier: Verifier::new(mcp_config),
         issuer,
         resource,
     });
@@ -184,12 +196,24 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             headers.set("access-control-allow-methods", allow)?;
             headers.set(
                 "access-control-allow-headers",
-                "Authorization, Content-Type",
+                "Authorization, Content-Type, Mcp-Protocol-Version, Mcp-Session-Id",
             )?;
             headers.set("access-control-max-age", "600")?;
             return Ok(Response::empty()?.with_status(204).with_headers(headers));
         }
     };
+    match route {
+        Route::Mcp => return mcp(req, &env, &settings).await,
+        Route::McpMetadata => {
+            let mcp_resource = format!("{}{}", settings.resource, routes::MCP_PATH);
+            let doc = metadata::mcp_document(&mcp_resource, &settings.issuer);
+            return respond(
+                Reply::new(200, doc),
+                &[("cache-control", "public, max-age=3600")],
+            );
+        }
+        _ => {}
+    }
     let Some(scope) = route.scope() else {
         let doc = metadata::document(&settings.resource, &settings.issuer);
         return respond(
@@ -223,4 +247,46 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let store = Kv(env.kv(DATA_KV)?);
     respond(api::handle(route, &claims, &input, &store).await, &[])
+}
+
+/// `POST /mcp`: the token must be for `{RESOURCE}/mcp`; each tool checks its scope.
+async fn mcp(mut req: Request, env: &Env, settings: &Settings) -> Result<Response> {
+    let sources = WorkerSources::from_env(env, Some(PROVIDER_SERVICE), Some(PROVIDER_KV));
+    let verifier = &settings.mcp_verifier;
+    let claims = match verifier.authorize(&req, &sources, &[]).await {
+        Ok(claims) => claims,
+        Err(error) => {
+            let mut response = verifier.refuse(&error)?;
+            cors(response.headers_mut())?;
+            return Ok(response);
+        }
+    };
+    let body = match read_body(&mut req).await {
+        Ok(body) => body,
+        Err(reply) => return respond(reply, &[]),
+    };
+    let store = Kv(env.kv(DATA_KV)?);
+    let outcome = crate::mcp::handle(
+        &body,
+        &claims,
+        edge_verifier::worker::now(),
+        &new_id,
+        &store,
+    )
+    .await;
+    match outcome {
+        Outcome::Json(body) => respond(Reply::new(200, body), &[]),
+        Outcome::Invalid(body) => respond(Reply::new(400, body), &[]),
+        Outcome::Accepted => {
+            let headers = Headers::new();
+            cors(&headers)?;
+            Ok(Response::empty()?.with_status(202).with_headers(headers))
+        }
+        Outcome::NeedsScope(scope) => {
+            let error = edge_verifier::AuthError::InsufficientScope(scope.to_string());
+            let mut response = verifier.refuse(&error)?;
+            cors(response.headers_mut())?;
+            Ok(response)
+        }
+    }
 }

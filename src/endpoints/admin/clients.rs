@@ -114,7 +114,7 @@ fn field<T>(r: Result<T, OAuthError>) -> Result<T, OAuthError> {
 }
 
 /// The body of a registration as a draft; wrong JSON types are `invalid_client_metadata`.
-fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
+pub fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
     Ok(Draft {
         client_name: field(body.opt_str("client_name"))?,
         description: field(body.opt_str("description"))?,
@@ -123,6 +123,7 @@ fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
         redirect_uris: field(body.opt_str_array("redirect_uris"))?,
         scope: field(body.opt_str("scope"))?,
         token_endpoint_auth_method: field(body.opt_str("token_endpoint_auth_method"))?,
+        grant_types: field(body.opt_str_array("grant_types"))?,
     })
 }
 
@@ -173,6 +174,10 @@ fn apply_patch<S: Store, C: Crypto>(
         }
         client.token_endpoint_auth_method = method;
     }
+    if body.has("grant_types") {
+        let types = field(body.opt_str_array("grant_types"))?.unwrap_or_default();
+        client.client_credentials = meta::validate_grant_types(&types, client.is_confidential())?;
+    }
     client.updated_at = ctx.now;
     Ok(client)
 }
@@ -185,7 +190,7 @@ pub fn view(client: &Client) -> Value {
         "redirect_uris": client.redirect_uris,
         "scope": client.scopes.join(" "),
         "token_endpoint_auth_method": client.token_endpoint_auth_method.as_str(),
-        "grant_types": ["authorization_code", "refresh_token"],
+        "grant_types": meta::grant_types(client.client_credentials),
         "response_types": ["code"],
         "client_id_issued_at": client.created_at,
         "updated_at": client.updated_at,

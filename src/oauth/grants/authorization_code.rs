@@ -33,6 +33,7 @@ pub async fn exchange<S: Store, C: Crypto>(
         chain_key: opaque::new_secret(ctx.crypto)?,
         refresh_ttl: ctx.config.refresh_token_ttl,
         now: ctx.now,
+        resource: crate::oauth::resource::requested(params, ctx.config)?,
     };
     let issued = match ctx.state().exchange_code(exchange).await {
         Err(StateError::Refused(Refusal::CodeReplayed(Some(grant_id)))) => {

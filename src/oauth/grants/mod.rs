@@ -1,6 +1,7 @@
 //! Token-endpoint grant types, one per file, and the rules they share.
 
 pub mod authorization_code;
+pub mod client_credentials;
 pub mod refresh_token;
 pub mod rules;
 

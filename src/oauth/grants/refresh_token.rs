@@ -31,6 +31,7 @@ pub async fn exchange<S: Store, C: Crypto>(
         refresh_ttl: ctx.config.refresh_token_ttl,
         now: ctx.now,
         attempt: Some(crate::token::opaque::random_b64(ctx.crypto, 12)?),
+        resource: crate::oauth::resource::requested(params, ctx.config)?,
     };
     let issued = match ctx.state().rotate_refresh(rotation).await {
         Err(StateError::Refused(Refusal::RefreshReused)) => {

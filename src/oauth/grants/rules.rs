@@ -6,11 +6,13 @@ use crate::oauth::{pkce, scope};
 use crate::state::{CodeExchange, Refusal};
 
 /// RFC 6749 §4.1.3: `redirect_uri` identical to the authorization request's; RFC 7636 §4.6:
-/// the verifier hashes to the challenge. Checked after the code is marked used, so a wrong
-/// value consumes it (an attacker gets one guess).
+/// the verifier hashes to the challenge; RFC 8707 §2.2: a `resource` sent is the code's
+/// (`resource`). Checked after the code is marked used, so a wrong value consumes it (an
+/// attacker gets one guess).
 pub fn check_code_use(
     redirect_uri: &str,
     code_challenge: &str,
+    resource: Option<&str>,
     x: &CodeExchange,
 ) -> Result<(), Refusal> {
     if x.redirect_uri.as_deref() != Some(redirect_uri) {
@@ -20,7 +22,17 @@ pub fn check_code_use(
     if pkce::validate_verifier(verifier).is_err() || !pkce::verify(verifier, code_challenge) {
         return Err(Refusal::InvalidVerifier);
     }
-    Ok(())
+    check_resource(x.resource.as_deref(), resource)
+}
+
+/// RFC 8707 §2.2: a token request may name only the resource its grant was authorized for
+/// (absent: the grant's).
+pub fn check_resource(requested: Option<&str>, granted: Option<&str>) -> Result<(), Refusal> {
+    if crate::oauth::resource::matches_grant(requested, granted) {
+        Ok(())
+    } else {
+        Err(Refusal::ResourceNotGranted)
+    }
 }
 
 /// The granted scopes the client may still have: its registration or the catalog may have

@@ -50,9 +50,14 @@ impl Sql for Db {
 
 /// One object's database, in memory with its tables (for tests of the object's logic).
 pub fn object_db() -> impl Sql {
-    let db = Db(Connection::open_in_memory().expect("sqlite in memory"));
+    let db = empty_db();
     object::migrate(&db).expect("schema");
     db
+}
+
+/// A database with no tables yet (an object before `migrate`).
+pub fn empty_db() -> impl Sql {
+    Db(Connection::open_in_memory().expect("sqlite in memory"))
 }
 
 #[derive(Default)]

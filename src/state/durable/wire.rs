@@ -39,6 +39,7 @@ impl_from_json!(GrantView {
     created_at,
     expires_at;
     sign_in,
+    resource,
 });
 impl_from_json!(NewCode {
     sub,
@@ -51,6 +52,7 @@ impl_from_json!(NewCode {
     now,
     expires_at;
     sign_in,
+    resource,
 });
 impl_from_json!(CodeExchange {
     code,
@@ -62,6 +64,7 @@ impl_from_json!(CodeExchange {
     chain_key,
     refresh_ttl,
     now,
+    resource,
 });
 impl_from_json!(RefreshRotation {
     refresh_token,
@@ -70,7 +73,8 @@ impl_from_json!(RefreshRotation {
     allowed_scopes,
     grace,
     refresh_ttl,
-    now;
+    now,
+    resource;
     attempt,
 });
 impl_from_json!(IssuedGrant {
@@ -211,6 +215,7 @@ impl FromJson for Refusal {
             "ScopeNotGranted" => Refusal::ScopeNotGranted(FromJson::from_json(content)?),
             "ScopeMalformed" => Refusal::ScopeMalformed(FromJson::from_json(content)?),
             "CursorRefused" => Refusal::CursorRefused,
+            "ResourceNotGranted" => Refusal::ResourceNotGranted,
             other => return Err(unknown(other)),
         })
     }
@@ -265,6 +270,7 @@ mod tests {
                 email: None,
                 email_verified: false,
             }),
+            resource: Some("https://api.example/mcp".into()),
         }
     }
 
@@ -285,6 +291,7 @@ mod tests {
                     now: 5,
                     expires_at: 65,
                     sign_in: grant().sign_in,
+                    resource: Some("https://api.example".into()),
                 },
                 consent: CodeConsent::Approved {
                     request_id: "r".into(),
@@ -301,6 +308,7 @@ mod tests {
                 chain_key: "h".into(),
                 refresh_ttl: 3,
                 now: 4,
+                resource: None,
             }),
             Op::Rotate(RefreshRotation {
                 refresh_token: "t".into(),
@@ -311,6 +319,7 @@ mod tests {
                 refresh_ttl: 3,
                 now: 4,
                 attempt: Some("x".into()),
+                resource: Some("https://api.example".into()),
             }),
             Op::FindRefresh {
                 token: "t".into(),
@@ -389,6 +398,7 @@ mod tests {
             Err(StateError::Refused(Refusal::CodeReplayed(None))),
             Err(StateError::Refused(Refusal::ScopeNotGranted("x".into()))),
             Err(StateError::Refused(Refusal::CursorRefused)),
+            Err(StateError::Refused(Refusal::ResourceNotGranted)),
             Err(StateError::Unavailable("u".into())),
             Err(StateError::Failed("f".into())),
         ];

@@ -77,6 +77,7 @@ pub async fn issue(
         code_challenge: code.code_challenge,
         expires_at: code.expires_at,
         sign_in: code.sign_in,
+        resource: code.resource,
     };
     let key = keys::code(&opaque::hash(&code.secret));
     let ttl = ttl_until(record.expires_at, code.now);
@@ -109,7 +110,12 @@ pub async fn exchange(store: &impl Store, x: CodeExchange) -> StateResult<Issued
         grants::revoke(store, &first).await?;
         return Err(Refusal::CodeReplayed(Some(first.grant_id.clone())).into());
     }
-    if let Err(refusal) = rules::check_code_use(&code.redirect_uri, &code.code_challenge, &x) {
+    if let Err(refusal) = rules::check_code_use(
+        &code.redirect_uri,
+        &code.code_challenge,
+        code.resource.as_deref(),
+        &x,
+    ) {
         // Consumed: the marker makes any later use a replay.
         grants::mark_revoked(store, &code.grant_id).await?;
         return Err(refusal.into());
@@ -152,7 +158,13 @@ async fn retried_exchange(
     mut grant: super::records::KvGrant,
     x: &CodeExchange,
 ) -> StateResult<Option<IssuedGrant>> {
-    if rules::check_code_use(&code.redirect_uri, &code.code_challenge, x).is_err()
+    if rules::check_code_use(
+        &code.redirect_uri,
+        &code.code_challenge,
+        code.resource.as_deref(),
+        x,
+    )
+    .is_err()
         || grant.expires_at <= x.now
         || store
             .get(&keys::refresh_generation(&grant.grant_id, 1))

@@ -30,6 +30,7 @@ pub fn new_grant(
         refresh_hash: opaque::hash(&x.refresh_secret),
         chain_key: x.chain_key.clone(),
         sign_in: code.sign_in.clone(),
+        resource: code.resource.clone(),
     };
     (grant, token)
 }

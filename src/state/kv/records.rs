@@ -21,6 +21,9 @@ pub struct KvCode {
     /// An `openid` code's sign-in (`state::SignIn`), copied into its grant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<SignIn>,
+    /// RFC 8707 resource named at authorize (`oauth::resource`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +42,8 @@ pub struct KvGrant {
     /// An `openid` grant's sign-in: its refreshes' ID tokens keep `auth_time` (OIDC Core §12.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<SignIn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 impl KvGrant {
@@ -51,6 +56,7 @@ impl KvGrant {
             created_at: self.created_at,
             expires_at: self.expires_at,
             sign_in: self.sign_in.clone(),
+            resource: self.resource.clone(),
         }
     }
 }
@@ -86,6 +92,7 @@ impl_from_json!(KvCode {
     issued_at,
     expires_at;
     sign_in,
+    resource,
 });
 impl_from_json!(KvGrant {
     grant_id,
@@ -97,6 +104,7 @@ impl_from_json!(KvGrant {
     refresh_hash,
     chain_key;
     sign_in,
+    resource,
 });
 impl_from_json!(RefreshGeneration { hash, at; attempt });
 impl_from_json!(ClientGrantEntry {

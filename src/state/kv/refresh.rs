@@ -75,6 +75,7 @@ pub async fn rotate(store: &impl Store, r: RefreshRotation) -> StateResult<Issue
     // Refusals below change nothing.
     let allowed = rules::still_allowed(&grant.scopes, &r.allowed_scopes)?;
     let scopes = rules::narrow(r.requested_scopes.as_deref(), &allowed)?;
+    rules::check_resource(r.resource.as_deref(), grant.resource.as_deref())?;
     if !repeat {
         // Extending first: a refused write there leaves the token unrotated (retry works).
         extend(store, &mut grant, &r).await?;

@@ -2,7 +2,7 @@
 //! (marked used, checked, grant created within the cap, all in one synchronous run).
 
 use super::grants::{cap_for_client, grant_id, insert_grant, next_listing};
-use super::{exec, scopes_of, scopes_text, sign_in_of, sign_in_value};
+use super::{exec, opt_text, scopes_of, scopes_text, sign_in_of, sign_in_value, text_or_null};
 use crate::oauth::grants::rules;
 use crate::state::durable::sql::Sql;
 use crate::state::{ids, CodeConsent, CodeExchange, IssuedGrant, NewCode, Refusal, StateError};
@@ -82,7 +82,7 @@ pub fn issue(
     exec(
         db,
         "INSERT INTO codes (hash, sub, client_id, redirect_uri, scopes, challenge, expires_at, \
-         sign_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         sign_in, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             opaque::hash(&text).into(),
             code.sub.into(),
@@ -92,6 +92,7 @@ pub fn issue(
             code.code_challenge.into(),
             code.expires_at.into(),
             sign_in_value(code.sign_in.as_ref()),
+            text_or_null(code.resource.as_deref()),
         ],
     )?;
     Ok(Some(text))
@@ -111,7 +112,10 @@ fn retried_exchange(
     x: &CodeExchange,
 ) -> Result<Option<IssuedGrant>, StateError> {
     let (redirect_uri, challenge, seq) = (code[2].text(), code[4].text(), code[7].int());
-    if code[6].int() != 1 || rules::check_code_use(&redirect_uri, &challenge, x).is_err() {
+    let resource = opt_text(&code[9]);
+    if code[6].int() != 1
+        || rules::check_code_use(&redirect_uri, &challenge, resource.as_deref(), x).is_err()
+    {
         return Ok(None);
     }
     let Some(grant) = super::grants::unused_grant(db, object, seq, x.now)? else {
@@ -145,7 +149,7 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
     let rows = exec(
         db,
         "SELECT sub, client_id, redirect_uri, scopes, challenge, expires_at, used, grant_seq, \
-         sign_in FROM codes WHERE hash = ?",
+         sign_in, resource FROM codes WHERE hash = ?",
         &[hash.as_str().into()],
     )?;
     let Some(row) = rows.into_iter().next() else {
@@ -176,7 +180,8 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         "UPDATE codes SET used = 1 WHERE hash = ?",
         &[hash.as_str().into()],
     )?;
-    rules::check_code_use(&redirect_uri, &row[4].text(), &x)?;
+    let resource = opt_text(&row[9]);
+    rules::check_code_use(&redirect_uri, &row[4].text(), resource.as_deref(), &x)?;
     let scopes = scopes_of(&row[3]);
     if !rules::covers(&consented(db, &client_id, x.now)?, &scopes) {
         return Err(Refusal::ConsentWithdrawn.into());
@@ -188,7 +193,15 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
         _ => None,
     };
     let sign_in = sign_in_of(&row[8]);
-    let seq = insert_grant(db, &client_id, &sub, &scopes, sign_in.as_ref(), &x)?;
+    let seq = insert_grant(
+        db,
+        &client_id,
+        &sub,
+        &scopes,
+        sign_in.as_ref(),
+        resource.as_deref(),
+        &x,
+    )?;
     exec(
         db,
         "UPDATE codes SET grant_seq = ? WHERE hash = ?",
@@ -205,6 +218,7 @@ pub fn exchange(db: &impl Sql, object: &str, x: CodeExchange) -> Result<IssuedGr
             created_at: x.now,
             expires_at: x.now + x.refresh_ttl,
             sign_in,
+            resource,
         },
         refresh_token,
         scopes,

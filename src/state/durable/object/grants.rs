@@ -1,7 +1,7 @@
 //! Grants inside the user's object: creation within the cap, rotation, revocation, listing.
 //! `seq` (AUTOINCREMENT, never reused) is the total order "oldest first" refers to.
 
-use super::{exec, first_int, scopes_of, scopes_text};
+use super::{exec, first_int, opt_text, scopes_of, scopes_text, text_or_null};
 use crate::oauth::grants::rules;
 use crate::state::durable::sql::{Row, Sql, SqlValue};
 use crate::state::ids::{self, standing, Standing};
@@ -12,7 +12,7 @@ use crate::state::{
 use crate::token::opaque;
 
 const COLUMNS: &str = "seq, client_id, sub, scopes, created_at, expires_at, refresh_hash, \
-                       generation, rotated_at, chain_key, sign_in";
+                       generation, rotated_at, chain_key, sign_in, resource";
 
 /// A grant's id outside the object: the object's id, then its sequence number.
 pub fn grant_id(object: &str, seq: i64) -> String {
@@ -35,6 +35,7 @@ fn view(object: &str, row: &Row) -> GrantView {
         created_at: row[4].int() as u64,
         expires_at: row[5].int() as u64,
         sign_in: super::sign_in_of(&row[10]),
+        resource: opt_text(&row[11]),
     }
 }
 
@@ -150,12 +151,14 @@ pub fn insert_grant(
     sub: &str,
     scopes: &[String],
     sign_in: Option<&crate::state::SignIn>,
+    resource: Option<&str>,
     x: &CodeExchange,
 ) -> Result<i64, StateError> {
     exec(
         db,
         "INSERT INTO grants (client_id, sub, scopes, created_at, expires_at, refresh_hash, \
-         generation, rotated_at, chain_key, sign_in) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+         generation, rotated_at, chain_key, sign_in, resource) \
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
         &[
             client_id.into(),
             sub.into(),
@@ -166,6 +169,7 @@ pub fn insert_grant(
             x.now.into(),
             x.chain_key.as_str().into(),
             super::sign_in_value(sign_in),
+            text_or_null(resource),
         ],
     )?;
     Ok(first_int(&exec(db, "SELECT last_insert_rowid()", &[])?))
@@ -218,6 +222,7 @@ pub fn rotate(db: &impl Sql, object: &str, r: RefreshRotation) -> Result<IssuedG
     let mut grant = view(object, &row);
     let allowed = rules::still_allowed(&grant.scopes, &r.allowed_scopes)?;
     let scopes = rules::narrow(r.requested_scopes.as_deref(), &allowed)?;
+    rules::check_resource(r.resource.as_deref(), grant.resource.as_deref())?;
     let secret = ids::successor(&chain_key, parts.secret);
     let next = parts.generation + 1;
     if !repeat {

@@ -19,11 +19,12 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS codes (hash TEXT PRIMARY KEY, sub TEXT NOT NULL, \
      client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, \
      challenge TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, \
-     grant_seq INTEGER)",
+     grant_seq INTEGER, resource TEXT)",
     "CREATE TABLE IF NOT EXISTS grants (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
      client_id TEXT NOT NULL, sub TEXT NOT NULL, scopes TEXT NOT NULL, \
      created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, refresh_hash TEXT NOT NULL, \
-     generation INTEGER NOT NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL)",
+     generation INTEGER NOT NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL, \
+     resource TEXT)",
     "CREATE INDEX IF NOT EXISTS grants_by_client ON grants (client_id, seq)",
     "CREATE TABLE IF NOT EXISTS consents (client_id TEXT PRIMARY KEY, scopes TEXT NOT NULL, \
      expires_at INTEGER NOT NULL)",
@@ -42,6 +43,9 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     // OpenID Connect: the sign-in a code and its grant rest on (`state::SignIn`, as JSON).
     ("codes", "sign_in", "TEXT"),
     ("grants", "sign_in", "TEXT"),
+    // RFC 8707: the resource named at authorize, the grant's tokens' `aud`.
+    ("codes", "resource", "TEXT"),
+    ("grants", "resource", "TEXT"),
 ];
 
 /// Creates the tables if this object has none yet, and adds the columns it lacks (run when the
@@ -208,6 +212,18 @@ pub(crate) fn sign_in_of(value: &SqlValue) -> Option<crate::state::SignIn> {
     crate::state::SignIn::from_text(&value.text())
 }
 
+/// An optional text column (NULL when absent).
+pub(crate) fn opt_text(value: &SqlValue) -> Option<String> {
+    match value {
+        SqlValue::Null => None,
+        other => Some(other.text()),
+    }
+}
+
+pub(crate) fn text_or_null(value: Option<&str>) -> SqlValue {
+    value.map_or(SqlValue::Null, SqlValue::from)
+}
+
 pub(crate) fn scopes_of(value: &SqlValue) -> Vec<String> {
     value
         .text()
@@ -239,6 +255,29 @@ mod tests {
             assert!(db
                 .exec(&format!("SELECT {column} FROM {table}"), &[])
                 .is_ok());
+        }
+    }
+
+    #[test]
+    fn objects_made_before_resource_indicators_gain_the_column_and_migrate_again_cleanly() {
+        let db = crate::state::durable::native::empty_db();
+        // The tables as they were before issue 16.
+        for table in [
+            "CREATE TABLE codes (hash TEXT PRIMARY KEY, sub TEXT NOT NULL, client_id TEXT NOT \
+             NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, challenge TEXT NOT NULL, \
+             expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, grant_seq INTEGER)",
+            "CREATE TABLE grants (seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT \
+             NULL, sub TEXT NOT NULL, scopes TEXT NOT NULL, created_at INTEGER NOT NULL, \
+             expires_at INTEGER NOT NULL, refresh_hash TEXT NOT NULL, generation INTEGER NOT \
+             NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL)",
+        ] {
+            db.exec(table, &[]).unwrap();
+        }
+        migrate(&db).unwrap();
+        migrate(&db).unwrap();
+        for table in ["codes", "grants"] {
+            let sql = format!("SELECT resource FROM {table}");
+            assert!(db.exec(&sql, &[]).unwrap().is_empty());
         }
     }
 
