@@ -618,3 +618,154 @@ fn unsupported_openid_parameters_get_clear_errors_at_the_client() {
         assert_eq!(error_at_client(&r).0, error, "{extra:?}");
     }
 }
+
+#[test]
+fn client_oidc_metadata_is_validated_echoed_and_patched() {
+    let s = setup();
+    let create = |body: Value| s.h.admin(Method::Post, "/api/admin/clients", Some(&body));
+    let base = json!({"client_name": "RP", "redirect_uris": [REDIRECT], "scope": "openid"});
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let r = create(with(
+        "post_logout_redirect_uris",
+        json!(["https://rp.example/bye"]),
+    ));
+    assert_eq!(r.status, 201);
+    let c = json(&r);
+    assert_eq!(
+        c["post_logout_redirect_uris"],
+        json!(["https://rp.example/bye"])
+    );
+    assert!(c.get("id_token_signed_response_alg").is_none());
+    for (k, v, says) in [
+        (
+            "post_logout_redirect_uris",
+            json!(["http://rp.example/bye"]),
+            "post_logout_redirect_uris",
+        ),
+        (
+            "post_logout_redirect_uris",
+            json!("https://rp.example/bye"),
+            "post_logout_redirect_uris",
+        ),
+        (
+            "id_token_signed_response_alg",
+            json!("HS256"),
+            "id_token_signed_response_alg",
+        ),
+        (
+            "id_token_signed_response_alg",
+            json!("EdDSA"),
+            "id_token_signed_response_alg",
+        ),
+    ] {
+        let r = create(with(k, v.clone()));
+        assert_eq!(r.status, 400, "{k} {v}");
+        let body = json(&r);
+        assert_eq!(body["error"], "invalid_client_metadata", "{k} {v}");
+        assert!(
+            body["error_description"].as_str().unwrap().contains(says),
+            "{body}"
+        );
+    }
+    let id = c["client_id"].as_str().unwrap();
+    let r = s.h.admin(
+        Method::Patch,
+        &format!("/api/admin/clients/{id}"),
+        Some(&json!({"post_logout_redirect_uris": [], "id_token_signed_response_alg": "ES256"})),
+    );
+    assert_eq!(r.status, 200);
+    let c = json(&r);
+    assert!(c.get("post_logout_redirect_uris").is_none(), "{c}");
+    assert_eq!(c["id_token_signed_response_alg"], "ES256");
+    // Without an RS256 key, RS256 cannot be registered: the error names SIGNING_KEYS.
+    let es_only = Harness::with_vars(&[("SIGNING_KEYS", ES256_ONLY_KEYS)]);
+    let r = es_only.admin(
+        Method::Post,
+        "/api/admin/clients",
+        Some(&with("id_token_signed_response_alg", json!("RS256"))),
+    );
+    assert!(json(&r)["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("SIGNING_KEYS"));
+}
+
+#[test]
+fn a_client_that_registered_es256_gets_es256_id_tokens() {
+    let s = setup();
+    let r = s.h.admin(
+        Method::Patch,
+        &format!("/api/admin/clients/{}", s.client_id),
+        Some(&json!({"id_token_signed_response_alg": "ES256"})),
+    );
+    assert_eq!(r.status, 200);
+    let t = sign_in(&s, &Browser::new(&s.h, ISSUER), "openid", &[]);
+    let id_token = t["id_token"].as_str().unwrap();
+    let v = futures_executor::block_on(edge_oauth::token::jwt::verify(
+        &edge_oauth::crypto::native::NativeCrypto::new(),
+        &s.h.config.signing_keys,
+        id_token,
+    ))
+    .unwrap()
+    .expect("verifies with the published keys");
+    assert_eq!(v.header["alg"], "ES256");
+    assert_eq!(v.header["typ"], "JWT");
+    assert_eq!(v.claims["aud"], s.client_id.as_str());
+    assert_eq!(
+        v.claims["at_hash"],
+        at_hash(t["access_token"].as_str().unwrap())
+    );
+}
+
+#[test]
+fn a_users_picture_reaches_the_id_token_and_userinfo() {
+    let s = setup();
+    for bad in ["http://p.example/a.png", "javascript:alert(1)", "not a url"] {
+        let r = s.h.admin(
+            Method::Post,
+            "/api/admin/users",
+            Some(&json!({"email": "bad@example.com", "password": PASSWORD, "picture": bad})),
+        );
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    // A second account with a picture; sign in with it.
+    let r = s.h.admin(
+        Method::Post,
+        "/api/admin/users",
+        Some(
+            &json!({"email": "grace@example.com", "password": PASSWORD, "name": "Grace",
+            "picture": "https://p.example/grace.png"}),
+        ),
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(json(&r)["picture"], "https://p.example/grace.png");
+    let b = Browser::new(&s.h, ISSUER);
+    let page = b.get(&authorize_url(&s, "openid profile", &[]));
+    let back = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", "grace@example.com"),
+            ("password", PASSWORD),
+            (
+                "csrf_token",
+                &common::browser::hidden(&page.body, "csrf_token"),
+            ),
+            (
+                "return_to",
+                &common::browser::hidden(&page.body, "return_to"),
+            ),
+        ],
+    );
+    let consent = b.get(&location(&back));
+    let r = submit_consent(&b, &consent, &["openid", "profile"], "approve");
+    let t = redeem(&s, &query_param(&location(&r), "code").unwrap());
+    let (_, c) = verify_id_token(&s, t["id_token"].as_str().unwrap());
+    assert_eq!(c["picture"], "https://p.example/grace.png");
+    assert_eq!(c["name"], "Grace");
+    let u = json(&userinfo(&s, t["access_token"].as_str().unwrap()));
+    assert_eq!(u["picture"], "https://p.example/grace.png");
+}

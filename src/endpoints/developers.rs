@@ -80,6 +80,17 @@ pub fn draft(params: &Params) -> Draft {
         ),
         scope: Some(params.all("scope").join(" ")),
         token_endpoint_auth_method: None,
+        post_logout_redirect_uris: Some(
+            params
+                .get("post_logout_redirect_uris")
+                .unwrap_or("")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        id_token_signed_response_alg: None,
     }
 }
 

@@ -11,7 +11,8 @@ use crate::store::Store;
 pub const DOCUMENT: &str = include_str!("openapi.json");
 /// The OpenID Connect endpoints' paths and schemas (issue 15), kept in their own file and
 /// merged into [`DOCUMENT`] when served: `{"paths", "schemas", "securitySchemes"}`, and the
-/// authorization request's OpenID Connect parameters (`authorize_parameters`).
+/// authorization request's OpenID Connect parameters (`authorize_parameters`) and properties
+/// of existing schemas (`schema_properties`).
 pub const OIDC_PART: &str = include_str!("openapi_oidc.json");
 /// Placeholder for the issuer in [`DOCUMENT`] (a JSON string value, so it is JSON-escaped).
 pub const ISSUER_PLACEHOLDER: &str = "__ISSUER__";
@@ -53,6 +54,17 @@ fn with_oidc_part(document: &str) -> String {
         for p in added {
             list.retain(|q| q["name"] != p["name"]);
             list.push(p.clone());
+        }
+    }
+    // Properties added to the document's own schemas (client metadata, accounts).
+    if let Value::Object(added) = &part["schema_properties"] {
+        for (schema, props) in added {
+            let path = format!("/components/schemas/{schema}/properties");
+            if let (Some(Value::Object(target)), Value::Object(props)) =
+                (doc.pointer_mut(&path), props)
+            {
+                target.extend(props.clone());
+            }
         }
     }
     // The token response may carry an ID token.

@@ -64,6 +64,12 @@ pub struct Client {
     /// records written before the flag: read as [`Client::is_verified`] says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
+    /// OpenID Connect RP-Initiated Logout §3.3: where the client may send users after logout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// OpenID Connect Registration §2; `None`: RS256 (`oauth::oidc::client`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 impl FromJson for AuthMethod {
@@ -89,6 +95,8 @@ impl_from_json!(Client {
     created_at,
     updated_at;
     verified,
+    post_logout_redirect_uris,
+    id_token_signed_response_alg,
 });
 
 impl Client {
