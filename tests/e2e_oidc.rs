@@ -403,3 +403,71 @@ fn client_and_account_metadata_in_workerd() {
     let info = get(&w.url("/api/oauth/userinfo"), &[("Authorization", &auth)]).json();
     assert_eq!(info["picture"], "https://p.example/pic.png");
 }
+
+/// RP-initiated logout in workerd: a hint naming the signed-in user ends the session, then the
+/// registered URI with `state`; a garbage or foreign hint, or an unregistered URI, is a 400
+/// page (never a redirect, never a 500).
+#[test]
+fn rp_initiated_logout_in_workerd() {
+    let w = shared();
+    let bye = "https://rp.example/bye";
+    let client = admin_post(
+        w,
+        "/api/admin/clients",
+        json!({"client_name": "RP", "redirect_uris": [REDIRECT], "scope": "openid email",
+            "post_logout_redirect_uris": [bye]}),
+    );
+    let email = user(w, "oidc-logout");
+    let oauth = common::e2e::oauth_client(w, &client);
+    let b = Browser::new(&Http, &w.url);
+    let token = authorize_openid(&oauth, &b, &email);
+    let access = oauth2::TokenResponse::access_token(&token).secret().clone();
+    // The oauth2 crate drops unknown members: read the ID token with a refresh instead.
+    let r = common::http::post_form(
+        &w.url("/api/oauth/token"),
+        &[],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token.refresh_token().unwrap().secret()),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+        ],
+    );
+    let hint = r.json()["id_token"].as_str().unwrap().to_string();
+    let url = |pairs: &[(&str, &str)]| {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("/api/oauth/logout?{q}")
+    };
+    for pairs in [
+        vec![("id_token_hint", "garbage")],
+        vec![("id_token_hint", access.as_str())],
+        vec![
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+    ] {
+        let r = b.get(&url(&pairs));
+        assert_eq!(r.status, 400, "{pairs:?}");
+        assert!(r.header("location").is_none());
+    }
+    assert!(
+        b.get("/api/oauth/logout").body.contains("csrf_token"),
+        "still signed in"
+    );
+    let r = b.get(&url(&[
+        ("id_token_hint", hint.as_str()),
+        ("post_logout_redirect_uri", bye),
+        ("state", "s9"),
+    ]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{bye}?state=s9").as_str())
+    );
+    assert!(
+        !b.get("/api/oauth/logout").body.contains("csrf_token"),
+        "signed out"
+    );
+}

@@ -769,3 +769,176 @@ fn a_users_picture_reaches_the_id_token_and_userinfo() {
     let u = json(&userinfo(&s, t["access_token"].as_str().unwrap()));
     assert_eq!(u["picture"], "https://p.example/grace.png");
 }
+
+const BYE: &str = "https://printer.example/bye";
+
+fn register_logout_uri(s: &Setup) {
+    let r = s.h.admin(
+        Method::Patch,
+        &format!("/api/admin/clients/{}", s.client_id),
+        Some(&json!({"post_logout_redirect_uris": [BYE]})),
+    );
+    assert_eq!(r.status, 200);
+}
+
+fn logout_url(pairs: &[(&str, &str)]) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("/api/oauth/logout?{q}")
+}
+
+/// Whether the browser still has a live session (the sign-out page offers a button).
+fn signed_in(b: &Browser<Harness>) -> bool {
+    b.get("/api/oauth/logout").body.contains("csrf_token")
+}
+
+#[test]
+fn rp_logout_with_a_hint_for_the_signed_in_user_ends_the_session_then_redirects() {
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &b, "openid", &[]);
+    let hint = t["id_token"].as_str().unwrap();
+    assert!(signed_in(&b));
+    // Expired hints are still hints (RP-Initiated Logout §2).
+    s.h.store.advance(2 * 3600);
+    let r = b.get(&logout_url(&[
+        ("id_token_hint", hint),
+        ("post_logout_redirect_uri", BYE),
+        ("state", "xyz 1"),
+    ]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(location(&r), format!("{BYE}?state=xyz+1"));
+    assert!(!signed_in(&b), "the session ended before the redirect");
+    let discovery = json(&s.h.call(Request::new(
+        Method::Get,
+        "/.well-known/openid-configuration",
+    )));
+    assert_eq!(
+        discovery["end_session_endpoint"],
+        format!("{ISSUER}/api/oauth/logout")
+    );
+}
+
+#[test]
+fn rp_logout_refuses_bad_hints_and_unregistered_uris_without_redirecting() {
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &b, "openid", &[]);
+    let hint = t["id_token"].as_str().unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    let mut tampered = hint.to_string();
+    tampered.pop();
+    tampered.push(if hint.ends_with('A') { 'B' } else { 'A' });
+    for (pairs, why) in [
+        (vec![("id_token_hint", "garbage")], "not an ID token"),
+        (vec![("id_token_hint", access)], "not an ID token"),
+        (
+            vec![("id_token_hint", tampered.as_str())],
+            "not an ID token",
+        ),
+        (
+            vec![
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", "https://evil.example/"),
+            ],
+            "not registered",
+        ),
+        (
+            vec![
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", "https://printer.example/bye/"),
+            ],
+            "not registered",
+        ),
+        (vec![("post_logout_redirect_uri", BYE)], "needs client_id"),
+        (
+            vec![("id_token_hint", hint), ("client_id", "someone-else")],
+            "client_id",
+        ),
+    ] {
+        let r = b.get(&logout_url(&pairs));
+        assert_eq!(r.status, 400, "{pairs:?}");
+        assert!(r.header("location").is_none(), "never a redirect");
+        assert!(r.body.contains(why), "{pairs:?}: {}", r.body);
+    }
+    assert!(signed_in(&b), "nothing ended");
+}
+
+#[test]
+fn rp_logout_without_a_matching_hint_asks_first_with_a_csrf_form() {
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let _ = sign_in(&s, &b, "openid", &[]);
+    let id = s.client_id.clone();
+    let page = b.get(&logout_url(&[
+        ("client_id", &id),
+        ("post_logout_redirect_uri", BYE),
+        ("state", "s2"),
+    ]));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Sign out?") && page.body.contains("Photo Printer"));
+    assert!(signed_in(&b), "a page alone ends nothing");
+    let field = |n: &str| common::browser::hidden(&page.body, n);
+    let forged = b.post_form(
+        "/api/oauth/logout",
+        &[
+            ("csrf_token", "wrong"),
+            ("client_id", &id),
+            ("post_logout_redirect_uri", BYE),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+    assert!(signed_in(&b));
+    let r = b.post_form(
+        "/api/oauth/logout",
+        &[
+            ("csrf_token", &field("csrf_token")),
+            ("client_id", &field("client_id")),
+            (
+                "post_logout_redirect_uri",
+                &field("post_logout_redirect_uri"),
+            ),
+            ("state", &field("state")),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(location(&r), format!("{BYE}?state=s2"));
+    assert!(!signed_in(&b));
+    // A hint for another user also asks (it does not name the signed-in user).
+    let other = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &other, "openid", &[]);
+    let r = s.h.admin(
+        Method::Post,
+        "/api/admin/users",
+        Some(&json!({"email": "eve@example.com", "password": PASSWORD})),
+    );
+    assert_eq!(r.status, 201);
+    let eve = Browser::new(&s.h, ISSUER);
+    let page = eve.get(&authorize_url(&s, "openid", &[]));
+    let _ = eve.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", "eve@example.com"),
+            ("password", PASSWORD),
+            (
+                "csrf_token",
+                &common::browser::hidden(&page.body, "csrf_token"),
+            ),
+            (
+                "return_to",
+                &common::browser::hidden(&page.body, "return_to"),
+            ),
+        ],
+    );
+    let r = eve.get(&logout_url(&[(
+        "id_token_hint",
+        t["id_token"].as_str().unwrap(),
+    )]));
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Sign out?"));
+    assert!(signed_in(&eve));
+}

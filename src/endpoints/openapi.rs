@@ -46,15 +46,31 @@ fn with_oidc_part(document: &str) -> String {
             target.extend(from.clone());
         }
     }
-    // The authorization request's OpenID Connect parameters replace or join its own.
-    let authorize = doc
-        .pointer_mut("/paths/~1api~1oauth~1authorize/get/parameters")
-        .and_then(Value::as_array_mut);
-    if let (Some(list), Value::Array(added)) = (authorize, &part["authorize_parameters"]) {
-        for p in added {
-            list.retain(|q| q["name"] != p["name"]);
-            list.push(p.clone());
+    // The OpenID Connect parameters of the authorization and logout requests replace or join
+    // their own; the logout's relying-party answers join its responses.
+    for (member, path) in [
+        ("authorize_parameters", "/paths/~1api~1oauth~1authorize/get"),
+        ("logout_parameters", "/paths/~1api~1oauth~1logout/get"),
+    ] {
+        let (Some(Value::Object(op)), Value::Array(added)) = (doc.pointer_mut(path), &part[member])
+        else {
+            continue;
+        };
+        let list = op
+            .entry("parameters")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = list {
+            for p in added {
+                list.retain(|q| q["name"] != p["name"]);
+                list.push(p.clone());
+            }
         }
+    }
+    let responses = doc.pointer_mut("/paths/~1api~1oauth~1logout/get/responses");
+    if let (Some(Value::Object(responses)), Value::Object(added)) =
+        (responses, &part["logout_responses"])
+    {
+        responses.extend(added.clone());
     }
     // Properties added to the document's own schemas (client metadata, accounts).
     if let Value::Object(added) = &part["schema_properties"] {

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod id_token;
+pub mod logout;
 pub mod prompt;
 
 use crate::config::Config;
