@@ -942,3 +942,43 @@ fn rp_logout_without_a_matching_hint_asks_first_with_a_csrf_form() {
     assert!(r.body.contains("Sign out?"));
     assert!(signed_in(&eve));
 }
+
+/// Delegated login: the platform's assertion carries name, email and picture; the provider
+/// keeps them with the session, and the ID token and userinfo show them per granted scope.
+#[test]
+fn a_delegated_assertions_profile_reaches_the_id_token_and_userinfo() {
+    let h = Harness::with_vars(&[
+        ("LOGIN_MODE", "delegated"),
+        ("LOGIN_URL", "https://platform.example/login"),
+    ]);
+    let s = setup_with(h);
+    let b = Browser::new(&s.h, ISSUER);
+    let url = authorize_url(&s, "openid profile email", &[("nonce", "dn")]);
+    let to_platform = location(&b.get(&url));
+    let return_to = query_param(&to_platform, "return_to").unwrap();
+    let nonce = query_param(&to_platform, "nonce").unwrap();
+    let now = s.h.store.now();
+    let assertion = edge_oauth::oauth::login_assertion::sign_assertion_for_tests(
+        &json!({"sub": "platform-7", "aud": ISSUER, "exp": now + 120, "iat": now, "jti": "dj-1",
+            "nonce": nonce, "name": "Lin", "email": "lin@platform.example",
+            "picture": "https://platform.example/lin.png"}),
+        common::inprocess::ASSERTION_SECRET.as_bytes(),
+    );
+    let r = b.post_form(
+        "/api/oauth/login/assertion",
+        &[("assertion", &assertion), ("return_to", &return_to)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = b.get(&location(&r));
+    let r = submit_consent(&b, &consent, &["openid", "profile", "email"], "approve");
+    let t = redeem(&s, &query_param(&location(&r), "code").unwrap());
+    let (_, c) = verify_id_token(&s, t["id_token"].as_str().unwrap());
+    assert_eq!(c["sub"], "platform-7");
+    assert_eq!(c["nonce"], "dn");
+    assert_eq!(c["name"], "Lin");
+    assert_eq!(c["email"], "lin@platform.example");
+    assert_eq!(c["picture"], "https://platform.example/lin.png");
+    let u = json(&userinfo(&s, t["access_token"].as_str().unwrap()));
+    assert_eq!(u["picture"], "https://platform.example/lin.png");
+    assert_eq!(u["name"], "Lin");
+}
