@@ -332,3 +332,142 @@ fn prompt_and_unsupported_parameters_in_workerd() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("value=\"hint@example.com\""));
 }
+
+/// Client and account metadata in workerd: `post_logout_redirect_uris` and
+/// `id_token_signed_response_alg` echoed by the admin API (a bad URI refused), and an
+/// account's `picture` in the ID token and at userinfo.
+#[test]
+fn client_and_account_metadata_in_workerd() {
+    let w = shared();
+    let c = admin_post(
+        w,
+        "/api/admin/clients",
+        json!({"client_name": "RP", "redirect_uris": [REDIRECT], "scope": "openid profile",
+            "post_logout_redirect_uris": ["https://rp.example/bye"],
+            "id_token_signed_response_alg": "ES256"}),
+    );
+    assert_eq!(
+        c["post_logout_redirect_uris"],
+        json!(["https://rp.example/bye"])
+    );
+    assert_eq!(c["id_token_signed_response_alg"], "ES256");
+    let bad = w.admin(
+        "POST",
+        "/api/admin/clients",
+        Some(
+            &json!({"client_name": "RP", "redirect_uris": [REDIRECT], "scope": "openid",
+            "post_logout_redirect_uris": ["http://rp.example/bye"]}),
+        ),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["error"], "invalid_client_metadata");
+    admin_post(
+        w,
+        "/api/admin/users",
+        json!({"email": "pic@example.com", "password": common::e2e::PASSWORD,
+            "picture": "https://p.example/pic.png"}),
+    );
+    let oauth = common::e2e::oauth_client(w, &c);
+    let b = Browser::new(&Http, &w.url);
+    use oauth2::{CsrfToken, PkceCodeChallenge, Scope};
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _) = oauth
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("openid".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let consent = login_to_consent(&b, url.as_str(), "pic@example.com");
+    let back = decide(&b, &consent, &["openid", "profile"], "approve");
+    let r = common::http::post_form(
+        &w.url("/api/oauth/token"),
+        &[],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &query_param(&back, "code").unwrap()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.secret()),
+            ("client_id", c["client_id"].as_str().unwrap()),
+            ("client_secret", c["client_secret"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t = r.json();
+    let id_token = t["id_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(&b64(id_token.split('.').next().unwrap())).unwrap();
+    assert_eq!(header["alg"], "ES256", "the client's registered algorithm");
+    let claims =
+        common::e2e::verify_id_token_with_jwks(w, id_token, c["client_id"].as_str().unwrap());
+    assert_eq!(claims["picture"], "https://p.example/pic.png");
+    let auth = format!("Bearer {}", t["access_token"].as_str().unwrap());
+    let info = get(&w.url("/api/oauth/userinfo"), &[("Authorization", &auth)]).json();
+    assert_eq!(info["picture"], "https://p.example/pic.png");
+}
+
+/// RP-initiated logout in workerd: a hint naming the signed-in user ends the session, then the
+/// registered URI with `state`; a garbage or foreign hint, or an unregistered URI, is a 400
+/// page (never a redirect, never a 500).
+#[test]
+fn rp_initiated_logout_in_workerd() {
+    let w = shared();
+    let bye = "https://rp.example/bye";
+    let client = admin_post(
+        w,
+        "/api/admin/clients",
+        json!({"client_name": "RP", "redirect_uris": [REDIRECT], "scope": "openid email",
+            "post_logout_redirect_uris": [bye]}),
+    );
+    let email = user(w, "oidc-logout");
+    let oauth = common::e2e::oauth_client(w, &client);
+    let b = Browser::new(&Http, &w.url);
+    let token = authorize_openid(&oauth, &b, &email);
+    let access = oauth2::TokenResponse::access_token(&token).secret().clone();
+    // The oauth2 crate drops unknown members: read the ID token with a refresh instead.
+    let r = common::http::post_form(
+        &w.url("/api/oauth/token"),
+        &[],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token.refresh_token().unwrap().secret()),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+        ],
+    );
+    let hint = r.json()["id_token"].as_str().unwrap().to_string();
+    let url = |pairs: &[(&str, &str)]| {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("/api/oauth/logout?{q}")
+    };
+    for pairs in [
+        vec![("id_token_hint", "garbage")],
+        vec![("id_token_hint", access.as_str())],
+        vec![
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+    ] {
+        let r = b.get(&url(&pairs));
+        assert_eq!(r.status, 400, "{pairs:?}");
+        assert!(r.header("location").is_none());
+    }
+    assert!(
+        b.get("/api/oauth/logout").body.contains("csrf_token"),
+        "still signed in"
+    );
+    let r = b.get(&url(&[
+        ("id_token_hint", hint.as_str()),
+        ("post_logout_redirect_uri", bye),
+        ("state", "s9"),
+    ]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{bye}?state=s9").as_str())
+    );
+    assert!(
+        !b.get("/api/oauth/logout").body.contains("csrf_token"),
+        "signed out"
+    );
+}

@@ -618,3 +618,367 @@ fn unsupported_openid_parameters_get_clear_errors_at_the_client() {
         assert_eq!(error_at_client(&r).0, error, "{extra:?}");
     }
 }
+
+#[test]
+fn client_oidc_metadata_is_validated_echoed_and_patched() {
+    let s = setup();
+    let create = |body: Value| s.h.admin(Method::Post, "/api/admin/clients", Some(&body));
+    let base = json!({"client_name": "RP", "redirect_uris": [REDIRECT], "scope": "openid"});
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let r = create(with(
+        "post_logout_redirect_uris",
+        json!(["https://rp.example/bye"]),
+    ));
+    assert_eq!(r.status, 201);
+    let c = json(&r);
+    assert_eq!(
+        c["post_logout_redirect_uris"],
+        json!(["https://rp.example/bye"])
+    );
+    assert!(c.get("id_token_signed_response_alg").is_none());
+    for (k, v, says) in [
+        (
+            "post_logout_redirect_uris",
+            json!(["http://rp.example/bye"]),
+            "post_logout_redirect_uris",
+        ),
+        (
+            "post_logout_redirect_uris",
+            json!("https://rp.example/bye"),
+            "post_logout_redirect_uris",
+        ),
+        (
+            "id_token_signed_response_alg",
+            json!("HS256"),
+            "id_token_signed_response_alg",
+        ),
+        (
+            "id_token_signed_response_alg",
+            json!("EdDSA"),
+            "id_token_signed_response_alg",
+        ),
+    ] {
+        let r = create(with(k, v.clone()));
+        assert_eq!(r.status, 400, "{k} {v}");
+        let body = json(&r);
+        assert_eq!(body["error"], "invalid_client_metadata", "{k} {v}");
+        assert!(
+            body["error_description"].as_str().unwrap().contains(says),
+            "{body}"
+        );
+    }
+    let id = c["client_id"].as_str().unwrap();
+    let r = s.h.admin(
+        Method::Patch,
+        &format!("/api/admin/clients/{id}"),
+        Some(&json!({"post_logout_redirect_uris": [], "id_token_signed_response_alg": "ES256"})),
+    );
+    assert_eq!(r.status, 200);
+    let c = json(&r);
+    assert!(c.get("post_logout_redirect_uris").is_none(), "{c}");
+    assert_eq!(c["id_token_signed_response_alg"], "ES256");
+    // Without an RS256 key, RS256 cannot be registered: the error names SIGNING_KEYS.
+    let es_only = Harness::with_vars(&[("SIGNING_KEYS", ES256_ONLY_KEYS)]);
+    let r = es_only.admin(
+        Method::Post,
+        "/api/admin/clients",
+        Some(&with("id_token_signed_response_alg", json!("RS256"))),
+    );
+    assert!(json(&r)["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("SIGNING_KEYS"));
+}
+
+#[test]
+fn a_client_that_registered_es256_gets_es256_id_tokens() {
+    let s = setup();
+    let r = s.h.admin(
+        Method::Patch,
+        &format!("/api/admin/clients/{}", s.client_id),
+        Some(&json!({"id_token_signed_response_alg": "ES256"})),
+    );
+    assert_eq!(r.status, 200);
+    let t = sign_in(&s, &Browser::new(&s.h, ISSUER), "openid", &[]);
+    let id_token = t["id_token"].as_str().unwrap();
+    let v = futures_executor::block_on(edge_oauth::token::jwt::verify(
+        &edge_oauth::crypto::native::NativeCrypto::new(),
+        &s.h.config.signing_keys,
+        id_token,
+    ))
+    .unwrap()
+    .expect("verifies with the published keys");
+    assert_eq!(v.header["alg"], "ES256");
+    assert_eq!(v.header["typ"], "JWT");
+    assert_eq!(v.claims["aud"], s.client_id.as_str());
+    assert_eq!(
+        v.claims["at_hash"],
+        at_hash(t["access_token"].as_str().unwrap())
+    );
+}
+
+#[test]
+fn a_users_picture_reaches_the_id_token_and_userinfo() {
+    let s = setup();
+    for bad in ["http://p.example/a.png", "javascript:alert(1)", "not a url"] {
+        let r = s.h.admin(
+            Method::Post,
+            "/api/admin/users",
+            Some(&json!({"email": "bad@example.com", "password": PASSWORD, "picture": bad})),
+        );
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    // A second account with a picture; sign in with it.
+    let r = s.h.admin(
+        Method::Post,
+        "/api/admin/users",
+        Some(
+            &json!({"email": "grace@example.com", "password": PASSWORD, "name": "Grace",
+            "picture": "https://p.example/grace.png"}),
+        ),
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(json(&r)["picture"], "https://p.example/grace.png");
+    let b = Browser::new(&s.h, ISSUER);
+    let page = b.get(&authorize_url(&s, "openid profile", &[]));
+    let back = b.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", "grace@example.com"),
+            ("password", PASSWORD),
+            (
+                "csrf_token",
+                &common::browser::hidden(&page.body, "csrf_token"),
+            ),
+            (
+                "return_to",
+                &common::browser::hidden(&page.body, "return_to"),
+            ),
+        ],
+    );
+    let consent = b.get(&location(&back));
+    let r = submit_consent(&b, &consent, &["openid", "profile"], "approve");
+    let t = redeem(&s, &query_param(&location(&r), "code").unwrap());
+    let (_, c) = verify_id_token(&s, t["id_token"].as_str().unwrap());
+    assert_eq!(c["picture"], "https://p.example/grace.png");
+    assert_eq!(c["name"], "Grace");
+    let u = json(&userinfo(&s, t["access_token"].as_str().unwrap()));
+    assert_eq!(u["picture"], "https://p.example/grace.png");
+}
+
+const BYE: &str = "https://printer.example/bye";
+
+fn register_logout_uri(s: &Setup) {
+    let r = s.h.admin(
+        Method::Patch,
+        &format!("/api/admin/clients/{}", s.client_id),
+        Some(&json!({"post_logout_redirect_uris": [BYE]})),
+    );
+    assert_eq!(r.status, 200);
+}
+
+fn logout_url(pairs: &[(&str, &str)]) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("/api/oauth/logout?{q}")
+}
+
+/// Whether the browser still has a live session (the sign-out page offers a button).
+fn signed_in(b: &Browser<Harness>) -> bool {
+    b.get("/api/oauth/logout").body.contains("csrf_token")
+}
+
+#[test]
+fn rp_logout_with_a_hint_for_the_signed_in_user_ends_the_session_then_redirects() {
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &b, "openid", &[]);
+    let hint = t["id_token"].as_str().unwrap();
+    assert!(signed_in(&b));
+    // Expired hints are still hints (RP-Initiated Logout §2).
+    s.h.store.advance(2 * 3600);
+    let r = b.get(&logout_url(&[
+        ("id_token_hint", hint),
+        ("post_logout_redirect_uri", BYE),
+        ("state", "xyz 1"),
+    ]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(location(&r), format!("{BYE}?state=xyz+1"));
+    assert!(!signed_in(&b), "the session ended before the redirect");
+    let discovery = json(&s.h.call(Request::new(
+        Method::Get,
+        "/.well-known/openid-configuration",
+    )));
+    assert_eq!(
+        discovery["end_session_endpoint"],
+        format!("{ISSUER}/api/oauth/logout")
+    );
+}
+
+#[test]
+fn rp_logout_refuses_bad_hints_and_unregistered_uris_without_redirecting() {
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &b, "openid", &[]);
+    let hint = t["id_token"].as_str().unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    let mut tampered = hint.to_string();
+    tampered.pop();
+    tampered.push(if hint.ends_with('A') { 'B' } else { 'A' });
+    for (pairs, why) in [
+        (vec![("id_token_hint", "garbage")], "not an ID token"),
+        (vec![("id_token_hint", access)], "not an ID token"),
+        (
+            vec![("id_token_hint", tampered.as_str())],
+            "not an ID token",
+        ),
+        (
+            vec![
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", "https://evil.example/"),
+            ],
+            "not registered",
+        ),
+        (
+            vec![
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", "https://printer.example/bye/"),
+            ],
+            "not registered",
+        ),
+        (vec![("post_logout_redirect_uri", BYE)], "needs client_id"),
+        (
+            vec![("id_token_hint", hint), ("client_id", "someone-else")],
+            "client_id",
+        ),
+    ] {
+        let r = b.get(&logout_url(&pairs));
+        assert_eq!(r.status, 400, "{pairs:?}");
+        assert!(r.header("location").is_none(), "never a redirect");
+        assert!(r.body.contains(why), "{pairs:?}: {}", r.body);
+    }
+    assert!(signed_in(&b), "nothing ended");
+}
+
+#[test]
+fn rp_logout_without_a_matching_hint_asks_first_with_a_csrf_form() {
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let _ = sign_in(&s, &b, "openid", &[]);
+    let id = s.client_id.clone();
+    let page = b.get(&logout_url(&[
+        ("client_id", &id),
+        ("post_logout_redirect_uri", BYE),
+        ("state", "s2"),
+    ]));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Sign out?") && page.body.contains("Photo Printer"));
+    assert!(signed_in(&b), "a page alone ends nothing");
+    let field = |n: &str| common::browser::hidden(&page.body, n);
+    let forged = b.post_form(
+        "/api/oauth/logout",
+        &[
+            ("csrf_token", "wrong"),
+            ("client_id", &id),
+            ("post_logout_redirect_uri", BYE),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+    assert!(signed_in(&b));
+    let r = b.post_form(
+        "/api/oauth/logout",
+        &[
+            ("csrf_token", &field("csrf_token")),
+            ("client_id", &field("client_id")),
+            (
+                "post_logout_redirect_uri",
+                &field("post_logout_redirect_uri"),
+            ),
+            ("state", &field("state")),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(location(&r), format!("{BYE}?state=s2"));
+    assert!(!signed_in(&b));
+    // A hint for another user also asks (it does not name the signed-in user).
+    let other = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &other, "openid", &[]);
+    let r = s.h.admin(
+        Method::Post,
+        "/api/admin/users",
+        Some(&json!({"email": "eve@example.com", "password": PASSWORD})),
+    );
+    assert_eq!(r.status, 201);
+    let eve = Browser::new(&s.h, ISSUER);
+    let page = eve.get(&authorize_url(&s, "openid", &[]));
+    let _ = eve.post_form(
+        "/api/oauth/login",
+        &[
+            ("email", "eve@example.com"),
+            ("password", PASSWORD),
+            (
+                "csrf_token",
+                &common::browser::hidden(&page.body, "csrf_token"),
+            ),
+            (
+                "return_to",
+                &common::browser::hidden(&page.body, "return_to"),
+            ),
+        ],
+    );
+    let r = eve.get(&logout_url(&[(
+        "id_token_hint",
+        t["id_token"].as_str().unwrap(),
+    )]));
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Sign out?"));
+    assert!(signed_in(&eve));
+}
+
+/// Delegated login: the platform's assertion carries name, email and picture; the provider
+/// keeps them with the session, and the ID token and userinfo show them per granted scope.
+#[test]
+fn a_delegated_assertions_profile_reaches_the_id_token_and_userinfo() {
+    let h = Harness::with_vars(&[
+        ("LOGIN_MODE", "delegated"),
+        ("LOGIN_URL", "https://platform.example/login"),
+    ]);
+    let s = setup_with(h);
+    let b = Browser::new(&s.h, ISSUER);
+    let url = authorize_url(&s, "openid profile email", &[("nonce", "dn")]);
+    let to_platform = location(&b.get(&url));
+    let return_to = query_param(&to_platform, "return_to").unwrap();
+    let nonce = query_param(&to_platform, "nonce").unwrap();
+    let now = s.h.store.now();
+    let assertion = edge_oauth::oauth::login_assertion::sign_assertion_for_tests(
+        &json!({"sub": "platform-7", "aud": ISSUER, "exp": now + 120, "iat": now, "jti": "dj-1",
+            "nonce": nonce, "name": "Lin", "email": "lin@platform.example",
+            "picture": "https://platform.example/lin.png"}),
+        common::inprocess::ASSERTION_SECRET.as_bytes(),
+    );
+    let r = b.post_form(
+        "/api/oauth/login/assertion",
+        &[("assertion", &assertion), ("return_to", &return_to)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let consent = b.get(&location(&r));
+    let r = submit_consent(&b, &consent, &["openid", "profile", "email"], "approve");
+    let t = redeem(&s, &query_param(&location(&r), "code").unwrap());
+    let (_, c) = verify_id_token(&s, t["id_token"].as_str().unwrap());
+    assert_eq!(c["sub"], "platform-7");
+    assert_eq!(c["nonce"], "dn");
+    assert_eq!(c["name"], "Lin");
+    assert_eq!(c["email"], "lin@platform.example");
+    assert_eq!(c["picture"], "https://platform.example/lin.png");
+    let u = json(&userinfo(&s, t["access_token"].as_str().unwrap()));
+    assert_eq!(u["picture"], "https://platform.example/lin.png");
+    assert_eq!(u["name"], "Lin");
+}

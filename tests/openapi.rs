@@ -139,4 +139,18 @@ fn openid_connect_parameters_and_the_id_token_are_described() {
     );
     assert!(doc["components"]["schemas"]["TokenResponse"]["properties"]["id_token"].is_object());
     assert!(doc["paths"]["/api/oauth/userinfo"]["get"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    for (schema, prop) in [
+        ("ClientMetadata", "post_logout_redirect_uris"),
+        ("ClientMetadata", "id_token_signed_response_alg"),
+        ("ClientMetadata", "client_name"),
+        ("AppForm", "post_logout_redirect_uris"),
+        ("UserCreate", "picture"),
+        ("User", "picture"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][prop].is_object(),
+            "{schema}.{prop}"
+        );
+    }
 }

@@ -48,7 +48,8 @@ pub async fn get<S: Store, C: Crypto>(
     };
     // A deployment that cannot sign ID tokens says so before anyone signs in (issue 15).
     if oidc::is_openid(&request.scopes) {
-        if let Err(e) = oidc::id_token_key(ctx.config, oidc::DEFAULT_ID_TOKEN_ALG) {
+        let alg = oidc::client::id_token_alg(&request.client);
+        if let Err(e) = oidc::id_token_key(ctx.config, alg) {
             return Ok(pages::error(
                 500,
                 "Sign-in is not configured",

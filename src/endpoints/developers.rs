@@ -88,6 +88,17 @@ pub fn draft(params: &Params) -> Draft {
                 .map(str::to_string)
                 .collect(),
         ),
+        post_logout_redirect_uris: Some(
+            params
+                .get("post_logout_redirect_uris")
+                .unwrap_or("")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        id_token_signed_response_alg: None,
     }
 }
 

@@ -96,8 +96,14 @@ pub async fn post<S: Store, C: Crypto>(
     };
     throttle::succeeded(ctx, &email).await?;
     session::end_current(ctx, req).await?;
-    let (set_session, session_hash) =
-        session::start_hashed(ctx, &user.sub, user.name.clone(), Some(user.email.clone())).await?;
+    let (set_session, session_hash) = session::start_hashed(
+        ctx,
+        &user.sub,
+        user.name.clone(),
+        Some(user.email.clone()),
+        user.picture.clone(),
+    )
+    .await?;
     // The account may have been deleted while the password was checked: its deletion ends
     // the sessions it can see, and this one was written only now. Looked up again after the
     // write, a deleted account is found gone and the session is ended here (issue 18).

@@ -5,6 +5,13 @@
 //! - From the platform's server when its user logs out: `Authorization: Bearer <ADMIN_TOKEN>`
 //!   and the user's `sub`; ends all of that user's sessions.
 //!
+//! - From a relying party (OpenID Connect RP-Initiated Logout 1.0, `oauth::oidc::logout`):
+//!   `GET` with `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`. A hint naming
+//!   the signed-in user ends the session at once; otherwise a confirmation page with the
+//!   session's CSRF token posts back here. The session ends before the browser is sent to the
+//!   registered `post_logout_redirect_uri` (with `state`); an unregistered one, or a bad hint,
+//!   gets an error page and no redirect.
+//!
 //! Either way an optional `revoke` also revokes the user's grants: `all`, or a `client_id`.
 //! The sessions are ended first, so a sign-out never fails half-way with the user still
 //! signed in; a `revoke` that cannot name a client revokes nothing (as RFC 7009 §2.2 answers
@@ -15,6 +22,7 @@ use crate::app::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::http::{Request, Response};
+use crate::oauth::oidc::logout::{self as rp_logout, RpLogout};
 use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::oauth::{identifiers, revocation};
@@ -27,6 +35,17 @@ pub async fn get<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<Response, OAuthError> {
+    let rp = match Params::from_query(&req.query) {
+        Ok(params) => rp_logout::parse(ctx, &params).await?,
+        Err(e) => Err(e.description),
+    };
+    let rp = match rp {
+        Ok(rp) => rp,
+        Err(message) => return Ok(pages::error(400, "Sign-out request refused", &message)),
+    };
+    if let Some(rp) = rp {
+        return relying_party(ctx, req, rp).await;
+    }
     Ok(match session::current(ctx, req).await? {
         Some((_, s)) => pages::html(200, ui::apps::logout_page(s.label(), &s.csrf_token)),
         None => pages::error(200, "Signed out", "You are not signed in."),
@@ -44,7 +63,15 @@ pub async fn post<S: Store, C: Crypto>(
         Ok(p) => p,
         Err(e) => return Ok(pages::error(400, "Sign-out failed", &e.description)),
     };
+    // The confirmation form of an RP-initiated logout: checked again before anything ends.
+    let rp = match rp_logout::parse(ctx, &params).await? {
+        Ok(rp) => rp,
+        Err(message) => return Ok(pages::error(400, "Sign-out request refused", &message)),
+    };
     let Some((hash, session)) = session::current(ctx, req).await? else {
+        if let Some(rp) = &rp {
+            return Ok(signed_out(rp, None));
+        }
         return Ok(pages::error(200, "Signed out", "You are not signed in."));
     };
     if !session::csrf_matches(&session.csrf_token, params.get("csrf_token")) {
@@ -58,7 +85,62 @@ pub async fn post<S: Store, C: Crypto>(
     let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
     // Ended before the optional revocation: should that fail, the user is signed out anyway.
     revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
+    if let Some(rp) = &rp {
+        return Ok(signed_out(rp, Some(&clear)));
+    }
     Ok(pages::error(200, "Signed out", "You are signed out.").with_header("set-cookie", &clear))
+}
+
+/// A relying party's logout request, validated: end the session now when the hint names the
+/// signed-in user, else ask (CSRF form); then the registered URI, or the signed-out page.
+async fn relying_party<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    req: &Request,
+    rp: RpLogout,
+) -> Result<Response, OAuthError> {
+    let Some((hash, session)) = session::current(ctx, req).await? else {
+        // Nothing to end: back to the application, or say so.
+        return Ok(signed_out(&rp, None));
+    };
+    if rp.hint_sub.as_deref() == Some(session.sub.as_str()) {
+        sessions::delete(ctx.store, &hash, &session).await?;
+        let clear =
+            session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
+        return Ok(signed_out(&rp, Some(&clear)));
+    }
+    let client_name = match &rp.client_id {
+        Some(id) => crate::store::clients::get(ctx.store, id)
+            .await?
+            .map(|c| c.client_name),
+        None => None,
+    };
+    let page = ui::logout_confirm::render(&ui::logout_confirm::LogoutConfirm {
+        user_label: session.label(),
+        csrf_token: &session.csrf_token,
+        client_name: client_name.as_deref(),
+        client_id: rp.client_id.as_deref(),
+        post_logout_redirect_uri: rp.redirect.as_deref(),
+        state: rp.state.as_deref(),
+    });
+    let page = pages::html(200, page);
+    Ok(match &rp.redirect {
+        // The form's answer redirects there (CSP form-action).
+        Some(uri) => pages::allow_form_target(page, uri),
+        None => page,
+    })
+}
+
+/// After the session ended (or when there was none): 303 to the registered URI with `state`,
+/// or the signed-out page; `clear` deletes the session cookie.
+fn signed_out(rp: &RpLogout, clear: Option<&str>) -> Response {
+    let response = match rp.target() {
+        Some(url) => Response::redirect(303, &url),
+        None => pages::error(200, "Signed out", "You are signed out."),
+    };
+    match clear {
+        Some(cookie) => response.with_header("set-cookie", cookie),
+        None => response,
+    }
 }
 
 async fn from_platform<S: Store, C: Crypto>(

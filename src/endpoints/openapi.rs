@@ -11,7 +11,8 @@ use crate::store::Store;
 pub const DOCUMENT: &str = include_str!("openapi.json");
 /// The OpenID Connect endpoints' paths and schemas (issue 15), kept in their own file and
 /// merged into [`DOCUMENT`] when served: `{"paths", "schemas", "securitySchemes"}`, and the
-/// authorization request's OpenID Connect parameters (`authorize_parameters`).
+/// authorization request's OpenID Connect parameters (`authorize_parameters`) and properties
+/// of existing schemas (`schema_properties`).
 pub const OIDC_PART: &str = include_str!("openapi_oidc.json");
 /// Placeholder for the issuer in [`DOCUMENT`] (a JSON string value, so it is JSON-escaped).
 pub const ISSUER_PLACEHOLDER: &str = "__ISSUER__";
@@ -45,14 +46,41 @@ fn with_oidc_part(document: &str) -> String {
             target.extend(from.clone());
         }
     }
-    // The authorization request's OpenID Connect parameters replace or join its own.
-    let authorize = doc
-        .pointer_mut("/paths/~1api~1oauth~1authorize/get/parameters")
-        .and_then(Value::as_array_mut);
-    if let (Some(list), Value::Array(added)) = (authorize, &part["authorize_parameters"]) {
-        for p in added {
-            list.retain(|q| q["name"] != p["name"]);
-            list.push(p.clone());
+    // The OpenID Connect parameters of the authorization and logout requests replace or join
+    // their own; the logout's relying-party answers join its responses.
+    for (member, path) in [
+        ("authorize_parameters", "/paths/~1api~1oauth~1authorize/get"),
+        ("logout_parameters", "/paths/~1api~1oauth~1logout/get"),
+    ] {
+        let (Some(Value::Object(op)), Value::Array(added)) = (doc.pointer_mut(path), &part[member])
+        else {
+            continue;
+        };
+        let list = op
+            .entry("parameters")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = list {
+            for p in added {
+                list.retain(|q| q["name"] != p["name"]);
+                list.push(p.clone());
+            }
+        }
+    }
+    let responses = doc.pointer_mut("/paths/~1api~1oauth~1logout/get/responses");
+    if let (Some(Value::Object(responses)), Value::Object(added)) =
+        (responses, &part["logout_responses"])
+    {
+        responses.extend(added.clone());
+    }
+    // Properties added to the document's own schemas (client metadata, accounts).
+    if let Value::Object(added) = &part["schema_properties"] {
+        for (schema, props) in added {
+            let path = format!("/components/schemas/{schema}/properties");
+            if let (Some(Value::Object(target)), Value::Object(props)) =
+                (doc.pointer_mut(&path), props)
+            {
+                target.extend(props.clone());
+            }
         }
     }
     // The token response may carry an ID token.

@@ -39,6 +39,8 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> Value {
         .collect();
     let members = json!({
         "userinfo_endpoint": ctx.config.url(super::userinfo::PATH),
+        // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+        "end_session_endpoint": ctx.config.url("/api/oauth/logout"),
         // Discovery §3: pairwise subjects are not offered; `sub` is the account's id.
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,

@@ -67,6 +67,12 @@ pub struct Client {
     /// RFC 7591 `grant_types` holds `client_credentials` (confidential clients only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub client_credentials: bool,
+    /// OpenID Connect RP-Initiated Logout §3.3: where the client may send users after logout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// OpenID Connect Registration §2; `None`: RS256 (`oauth::oidc::client`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 impl FromJson for AuthMethod {
@@ -93,6 +99,8 @@ impl_from_json!(Client {
     updated_at;
     verified,
     client_credentials,
+    post_logout_redirect_uris,
+    id_token_signed_response_alg,
 });
 
 impl Client {

@@ -12,6 +12,9 @@ pub struct User {
     pub email: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// OpenID Connect `picture` (an https URL), set by the admin API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
     /// `pbkdf2-sha256$iterations$salt$hash` (see `oauth::password`).
     pub password_hash: String,
     pub created_at: u64,
@@ -25,6 +28,9 @@ pub struct Session {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// OpenID Connect `picture` of the account (built-in) or the platform's assertion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
     /// The CSRF token this session's forms carry (logout, connected apps). Useless without
     /// the session cookie, so it is kept as is, unlike real secrets.
     pub csrf_token: String,
@@ -37,7 +43,8 @@ impl_from_json!(User {
     email,
     name,
     password_hash,
-    created_at
+    created_at;
+    picture,
 });
 impl_from_json!(Session {
     sub,
@@ -45,7 +52,8 @@ impl_from_json!(Session {
     email,
     csrf_token,
     created_at,
-    expires_at
+    expires_at;
+    picture,
 });
 
 impl Session {

@@ -4,6 +4,7 @@
 //! so a form can show the message next to it.
 
 use super::client_metadata as meta;
+use super::oidc::client as oidc_client;
 use super::scope::ScopeCatalog;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -22,6 +23,10 @@ pub struct Draft {
     pub token_endpoint_auth_method: Option<String>,
     /// RFC 7591 `grant_types`; `None` keeps the default (no `client_credentials`).
     pub grant_types: Option<Vec<String>>,
+    /// OpenID Connect (`oauth::oidc::client`); `None` leaves them unset (on [`replace`]: as
+    /// they were).
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// A validation error and the field it concerns.
@@ -53,6 +58,11 @@ pub fn build(
     owner_sub: Option<String>,
     now: u64,
 ) -> Result<Client, FieldError> {
+    let post_logout_redirect_uris =
+        oidc_client::validate_post_logout_uris(draft.post_logout_redirect_uris.unwrap_or_default())
+            .map_err(on("post_logout_redirect_uris"))?;
+    // Which algorithms have a key is the caller's check (`validate_id_token_alg`).
+    let id_token_signed_response_alg = draft.id_token_signed_response_alg.filter(|a| !a.is_empty());
     let name = draft.client_name.ok_or_else(|| required("client_name"))?;
     let client_name = meta::validate_name(&name).map_err(on("client_name"))?;
     let description = meta::validate_description(draft.description).map_err(on("description"))?;
@@ -91,6 +101,8 @@ pub fn build(
         created_at: now,
         updated_at: now,
         client_credentials,
+        post_logout_redirect_uris,
+        id_token_signed_response_alg,
     })
 }
 
@@ -103,6 +115,12 @@ pub fn replace(
     now: u64,
 ) -> Result<Client, FieldError> {
     draft.token_endpoint_auth_method = Some(client.token_endpoint_auth_method.as_str().into());
+    if draft.post_logout_redirect_uris.is_none() {
+        draft.post_logout_redirect_uris = Some(client.post_logout_redirect_uris.clone());
+    }
+    if draft.id_token_signed_response_alg.is_none() {
+        draft.id_token_signed_response_alg = client.id_token_signed_response_alg.clone();
+    }
     let fresh = build(
         draft,
         catalog,

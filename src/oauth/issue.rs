@@ -105,6 +105,7 @@ pub async fn sign_access_token<S: Store, C: Crypto>(
 /// narrows only the access token.
 pub async fn token_response<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
+    client: &crate::model::Client,
     issued: IssuedGrant,
     answering: Answering,
 ) -> Result<Response, OAuthError> {
@@ -112,7 +113,7 @@ pub async fn token_response<S: Store, C: Crypto>(
     let scope = issued.scopes.join(" ");
     let id_token = match &issued.grant.sign_in {
         Some(sign_in) if oidc::is_openid(&issued.scopes) => {
-            let key = oidc::id_token_key(ctx.config, oidc::DEFAULT_ID_TOKEN_ALG)?;
+            let key = oidc::id_token_key(ctx.config, oidc::client::id_token_alg(client))?;
             let input = id_token::IdTokenInput {
                 issuer: &ctx.config.issuer,
                 grant: &issued.grant,

@@ -29,6 +29,8 @@ pub struct Assertion {
     pub sub: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// OpenID Connect `picture`: an https URL, kept for ID tokens and userinfo.
+    pub picture: Option<String>,
     /// Unique id; the caller remembers it until `exp` to refuse a second use.
     pub jti: String,
     /// The `nonce` the provider sent with `return_to`; binds the assertion to the browser
@@ -82,9 +84,21 @@ pub fn verify_assertion(
         jti: required_string(&claims, "jti", MAX_JTI_CHARS)?,
         name: optional_string(&claims, "name", MAX_PROFILE_CHARS)?,
         email: optional_string(&claims, "email", MAX_PROFILE_CHARS)?,
+        picture: picture(&claims)?,
         nonce: optional_string(&claims, "nonce", MAX_JTI_CHARS)?,
         exp,
     })
+}
+
+/// The optional `picture`: an https URL (a page shows it to relying parties' users).
+fn picture(claims: &Map<String, Value>) -> Result<Option<String>, String> {
+    let Some(url) = optional_string(claims, "picture", MAX_PROFILE_CHARS)? else {
+        return Ok(None);
+    };
+    match crate::oauth::client_metadata::validate_web_url("picture", Some(url)) {
+        Ok(Some(url)) if url.starts_with("https://") => Ok(Some(url)),
+        _ => Err("picture must be an absolute https URL".into()),
+    }
 }
 
 /// Builds an HS256 assertion with `claims`, in the format [`verify_assertion`] accepts. Used
@@ -252,10 +266,21 @@ mod tests {
                 sub: "user-42".into(),
                 name: Some("Ada Lovelace".into()),
                 email: Some("ada@example.com".into()),
+                picture: None,
                 jti: "a1b2c3".into(),
                 nonce: None,
                 exp: NOW + 300,
             }
+        );
+    }
+
+    #[test]
+    fn a_picture_is_kept() {
+        let token =
+            sign_assertion_for_tests(&with(json!({"picture": "https://p.example/a.png"})), SECRET);
+        assert_eq!(
+            verify(&token).unwrap().picture.as_deref(),
+            Some("https://p.example/a.png")
         );
     }
 
@@ -331,6 +356,8 @@ mod tests {
             ("jti empty", sign(with(json!({"jti": ""}))), "no jti"),
             ("jti too long", sign(with(json!({"jti": "j".repeat(129)}))), "jti is longer"),
             ("name too long", sign(with(json!({"name": "n".repeat(256)}))), "name is longer"),
+            ("picture not https", sign(with(json!({"picture": "http://a.example/p.png"}))), "picture must be"),
+            ("picture not a URL", sign(with(json!({"picture": "javascript:x"}))), "picture must be"),
             ("email not a string", sign(with(json!({"email": ["a@b.c"]}))), "email must be a string"),
             // Structure and encoding
             ("two parts", format!("{h}.{p}"), "three dot-separated parts"),

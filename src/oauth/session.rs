@@ -94,7 +94,7 @@ pub async fn start<S: Store, C: Crypto>(
     name: Option<String>,
     email: Option<String>,
 ) -> Result<String, OAuthError> {
-    Ok(start_hashed(ctx, sub, name, email).await?.0)
+    Ok(start_hashed(ctx, sub, name, email, None).await?.0)
 }
 
 /// [`start`], also returning the new session's hash (to end it again, [`end_started`]).
@@ -103,6 +103,7 @@ pub async fn start_hashed<S: Store, C: Crypto>(
     sub: &str,
     name: Option<String>,
     email: Option<String>,
+    picture: Option<String>,
 ) -> Result<(String, String), OAuthError> {
     let id = opaque::new_secret(ctx.crypto)?;
     let hash = opaque::hash(&id);
@@ -110,6 +111,7 @@ pub async fn start_hashed<S: Store, C: Crypto>(
         sub: sub.to_string(),
         name,
         email,
+        picture,
         csrf_token: opaque::new_secret(ctx.crypto)?,
         created_at: ctx.now,
         expires_at: ctx.now + ctx.config.session_ttl,

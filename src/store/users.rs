@@ -97,6 +97,7 @@ mod tests {
             sub: sub.into(),
             email: email.into(),
             name: None,
+            picture: None,
             password_hash: "pbkdf2-sha256$1$c2FsdA$x".into(),
             created_at: 1,
         }

@@ -31,6 +31,8 @@ impl Form<'_> {
                         .map(|t| t.to_string())
                         .collect(),
                 ),
+                post_logout_redirect_uris: Some(client.post_logout_redirect_uris.clone()),
+                id_token_signed_response_alg: None,
             },
             public: !client.is_confidential(),
             error: None,
@@ -79,6 +81,17 @@ fn fields(form: &Form, catalog: &ScopeCatalog, with_type: bool) -> String {
         "<label for=\"redirect_uris\">Redirect URIs (one per line)</label><textarea id=\"redirect_uris\" name=\"redirect_uris\" rows=\"3\">{}</textarea>{}",
         escape(&uris),
         message(form, "redirect_uris")
+    );
+    // OpenID Connect RP-Initiated Logout: where the app may send users after signing out.
+    let logout_uris = d
+        .post_logout_redirect_uris
+        .as_deref()
+        .unwrap_or(&[])
+        .join("\n");
+    out += &format!(
+        "<label for=\"post_logout_redirect_uris\">After sign-out URIs (OpenID Connect, one per line, optional)</label><textarea id=\"post_logout_redirect_uris\" name=\"post_logout_redirect_uris\" rows=\"2\">{}</textarea>{}",
+        escape(&logout_uris),
+        message(form, "post_logout_redirect_uris")
     );
     out += &format!(
         "<label>Scopes</label><ul class=\"scopes\">{scopes}</ul>{}",
@@ -267,7 +280,29 @@ mod tests {
             updated_at: 0,
             verified: None,
             client_credentials: false,
+            post_logout_redirect_uris: vec![],
+            id_token_signed_response_alg: None,
         }
+    }
+
+    #[test]
+    fn the_edit_form_shows_post_logout_uris_one_per_line() {
+        let mut c = client();
+        c.post_logout_redirect_uris = vec![
+            "https://a.example/bye?x=1&y=2".into(),
+            "https://a.example/2".into(),
+        ];
+        let html = app(
+            &c,
+            &Form::of(&c),
+            "tok",
+            "sub1",
+            &ScopeCatalog::default(),
+            "http://x/cb",
+        );
+        assert!(html.contains(
+            "name=\"post_logout_redirect_uris\" rows=\"2\">https://a.example/bye?x=1&amp;y=2\nhttps://a.example/2</textarea>"
+        ), "{html}");
     }
 
     #[test]

@@ -36,12 +36,17 @@ scope, <code>name picture email email_verified</code>. A refresh returns a new o
 <code>login</code>, <code>consent</code>; <code>max_age</code> (seconds); <code>login_hint</code> \
 (prefills the email). <code>request</code>, <code>request_uri</code> and <code>claims</code> are \
 refused.</li>\
+<li>Sign-out: send the browser to <code>{logout}?id_token_hint=ID_TOKEN&amp;\
+post_logout_redirect_uri=URI&amp;state=STATE</code>; <code>URI</code> must be one of the \
+application's registered <code>post_logout_redirect_uris</code>. Without a hint naming the \
+signed-in user, the user confirms first.</li>\
 <li>UserInfo: <code>GET {userinfo}</code> with <code>Authorization: Bearer ACCESS_TOKEN</code> \
 (errors per RFC 6750: 401 <code>invalid_token</code>, 403 <code>insufficient_scope</code>).</li>\
 </ul>",
         iss = escape(&c.issuer),
         discovery = u("/.well-known/openid-configuration"),
         userinfo = u(crate::endpoints::userinfo::PATH),
+        logout = u("/api/oauth/logout"),
     )
 }
 

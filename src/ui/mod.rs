@@ -13,6 +13,7 @@ pub mod docs;
 pub mod docs_oidc;
 pub mod error_page;
 pub mod login;
+pub mod logout_confirm;
 pub mod try_it;
 
 /// Escapes text for an HTML element body or a quoted attribute value.

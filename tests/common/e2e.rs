@@ -174,3 +174,43 @@ pub fn verify_with_jwks(w: &Worker, token: &str) -> JWTClaims<Value> {
         other => panic!("unexpected alg {other}"),
     }
 }
+
+/// Verifies an ID token (ES256 or RS256) with jwt-simple against the JWKS: issuer, audience
+/// `client_id`, signature. Returns its claims.
+#[allow(dead_code)]
+pub fn verify_id_token_with_jwks(w: &Worker, token: &str, client_id: &str) -> Value {
+    let meta = Token::decode_metadata(token).unwrap();
+    let kid = meta.key_id().expect("kid in header").to_string();
+    let jwks = get(&w.url("/.well-known/jwks.json"), &[]).json();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("kid published")
+        .clone();
+    let b64 =
+        |f: &str| Base64UrlSafeNoPadding::decode_to_vec(jwk[f].as_str().unwrap(), None).unwrap();
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from_strings(&[&w.url])),
+        allowed_audiences: Some(HashSet::from_strings(&[client_id])),
+        ..Default::default()
+    };
+    let claims = match meta.algorithm() {
+        "ES256" => {
+            let mut sec1 = vec![4u8];
+            sec1.extend(b64("x"));
+            sec1.extend(b64("y"));
+            ES256PublicKey::from_bytes(&sec1)
+                .unwrap()
+                .verify_token::<Value>(token, Some(options))
+                .unwrap()
+        }
+        "RS256" => RS256PublicKey::from_components(&b64("n"), &b64("e"))
+            .unwrap()
+            .verify_token::<Value>(token, Some(options))
+            .unwrap(),
+        other => panic!("unexpected ID token alg {other}"),
+    };
+    claims.custom
+}

@@ -12,6 +12,7 @@ use crate::http::{Method, Request, Response};
 use crate::model::Client;
 use crate::oauth::client_metadata::{self as meta, metadata_error};
 use crate::oauth::client_registry::{self as registry, Draft};
+use crate::oauth::oidc::client as oidc_client;
 use crate::oauth::params::Params;
 use crate::state::clients as client_ops;
 use crate::store::{clients, Store};
@@ -38,8 +39,13 @@ pub async fn collection<S: Store, C: Crypto>(
         ));
     }
     let body = object_body(req)?;
+    let draft = draft(&body)?;
+    oidc_client::validate_id_token_alg(
+        draft.id_token_signed_response_alg.clone(),
+        &ctx.config.signing_keys,
+    )?;
     let mut client = registry::build(
-        draft(&body)?,
+        draft,
         &ctx.config.scopes,
         registry::new_client_id(ctx.crypto)?,
         None,
@@ -124,6 +130,8 @@ pub fn draft(body: &JsonObject) -> Result<Draft, OAuthError> {
         scope: field(body.opt_str("scope"))?,
         token_endpoint_auth_method: field(body.opt_str("token_endpoint_auth_method"))?,
         grant_types: field(body.opt_str_array("grant_types"))?,
+        post_logout_redirect_uris: field(body.opt_str_array("post_logout_redirect_uris"))?,
+        id_token_signed_response_alg: field(body.opt_str("id_token_signed_response_alg"))?,
     })
 }
 
@@ -158,6 +166,15 @@ fn apply_patch<S: Store, C: Crypto>(
     if body.has("scope") {
         let scope = field(body.opt_str("scope"))?.unwrap_or_default();
         client.scopes = meta::validate_scope(&scope, &ctx.config.scopes)?;
+    }
+    if body.has("post_logout_redirect_uris") {
+        let uris = field(body.opt_str_array("post_logout_redirect_uris"))?.unwrap_or_default();
+        client.post_logout_redirect_uris = oidc_client::validate_post_logout_uris(uris)?;
+    }
+    if body.has("id_token_signed_response_alg") {
+        let alg = field(body.opt_str("id_token_signed_response_alg"))?;
+        client.id_token_signed_response_alg =
+            oidc_client::validate_id_token_alg(alg, &ctx.config.signing_keys)?;
     }
     // The platform vouches for the application (the consent page stops saying "not verified").
     if let Some(verified) = field(body.opt_bool("verified"))? {
@@ -204,10 +221,20 @@ pub fn view(client: &Client) -> Value {
         ("logo_uri", &client.logo_uri),
         ("client_uri", &client.client_uri),
         ("owner_sub", &client.owner_sub),
+        (
+            "id_token_signed_response_alg",
+            &client.id_token_signed_response_alg,
+        ),
     ] {
         if let Some(value) = value {
             obj.insert(name.into(), Value::String(value.clone()));
         }
+    }
+    if !client.post_logout_redirect_uris.is_empty() {
+        obj.insert(
+            "post_logout_redirect_uris".into(),
+            json!(client.post_logout_redirect_uris),
+        );
     }
     if client.is_confidential() {
         // RFC 7591 §3.2.1: 0 means the secret does not expire.

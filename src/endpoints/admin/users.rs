@@ -39,6 +39,7 @@ pub async fn collection<S: Store, C: Crypto>(
     let password = body.str("password")?;
     password::validate_new_password(&password).map_err(OAuthError::invalid_request)?;
     let name = validate_name(body.opt_str("name")?)?;
+    let picture = validate_picture(body.opt_str("picture")?)?;
     // Checked before hashing so a duplicate does not cost a KDF run.
     if users::find_by_email(ctx.store, &email).await?.is_some() {
         return Err(OAuthError::new(
@@ -50,6 +51,7 @@ pub async fn collection<S: Store, C: Crypto>(
         sub: opaque::random_b64(ctx.crypto, 16)?,
         email,
         name,
+        picture,
         password_hash: password::hash_password(ctx.crypto, &password).await?,
         created_at: ctx.now,
     };
@@ -147,7 +149,20 @@ pub fn view(user: &User) -> Value {
     if let (Some(name), Some(obj)) = (&user.name, v.as_object_mut()) {
         obj.insert("name".into(), Value::String(name.clone()));
     }
+    if let (Some(picture), Some(obj)) = (&user.picture, v.as_object_mut()) {
+        obj.insert("picture".into(), Value::String(picture.clone()));
+    }
     v
+}
+
+/// Optional OpenID Connect `picture`: an absolute https URL (the rules of a client's logo).
+fn validate_picture(picture: Option<String>) -> Result<Option<String>, OAuthError> {
+    let bad = || OAuthError::invalid_request("picture must be an absolute https URL");
+    match crate::oauth::client_metadata::validate_web_url("picture", picture) {
+        Ok(Some(url)) if url.starts_with("https://") => Ok(Some(url)),
+        Ok(None) => Ok(None),
+        _ => Err(bad()),
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +235,7 @@ mod tests {
             sub: "s".into(),
             email: "a@b.c".into(),
             name: Some("A".into()),
+            picture: None,
             password_hash: "pbkdf2-sha256$1$c2FsdA$aGFzaA".into(),
             created_at: 7,
         };

@@ -48,5 +48,5 @@ pub async fn exchange<S: Store, C: Crypto>(
     for grant_id in &issued.evicted {
         crate::oauth::revocation::grant_revoked(ctx, grant_id).await?;
     }
-    issue::token_response(ctx, issued, issue::Answering::Code).await
+    issue::token_response(ctx, client, issued, issue::Answering::Code).await
 }

@@ -42,5 +42,5 @@ pub async fn exchange<S: Store, C: Crypto>(
         }
         other => other?,
     };
-    issue::token_response(ctx, issued, issue::Answering::Refresh).await
+    issue::token_response(ctx, client, issued, issue::Answering::Refresh).await
 }

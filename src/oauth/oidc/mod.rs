@@ -5,7 +5,9 @@
 //! token needs travels with the code and the grant (`state::SignIn`), so it costs no storage
 //! operation; a flow without `openid` does nothing here.
 
+pub mod client;
 pub mod id_token;
+pub mod logout;
 pub mod prompt;
 
 use crate::config::Config;
@@ -67,7 +69,7 @@ pub fn sign_in(
         sid: sid(session_hash),
         nonce: nonce.map(str::to_string),
         name: session.name.clone().filter(|_| has("profile")),
-        picture: None,
+        picture: session.picture.clone().filter(|_| has("profile")),
         email: session.email.clone().filter(|_| has("email")),
         email_verified: false,
     })
@@ -82,6 +84,7 @@ mod tests {
             sub: "u1".into(),
             name: Some("Ada".into()),
             email: Some("ada@example.com".into()),
+            picture: Some("https://p.example/ada.png".into()),
             csrf_token: "c".into(),
             created_at: 100,
             expires_at: 200,

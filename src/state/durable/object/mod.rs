@@ -19,12 +19,12 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS codes (hash TEXT PRIMARY KEY, sub TEXT NOT NULL, \
      client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, \
      challenge TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, \
-     grant_seq INTEGER, resource TEXT)",
+     grant_seq INTEGER, sign_in TEXT, resource TEXT)",
     "CREATE TABLE IF NOT EXISTS grants (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
      client_id TEXT NOT NULL, sub TEXT NOT NULL, scopes TEXT NOT NULL, \
      created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, refresh_hash TEXT NOT NULL, \
      generation INTEGER NOT NULL, rotated_at INTEGER NOT NULL, chain_key TEXT NOT NULL, \
-     resource TEXT)",
+     sign_in TEXT, resource TEXT)",
     "CREATE INDEX IF NOT EXISTS grants_by_client ON grants (client_id, seq)",
     "CREATE TABLE IF NOT EXISTS consents (client_id TEXT PRIMARY KEY, scopes TEXT NOT NULL, \
      expires_at INTEGER NOT NULL)",
@@ -37,8 +37,9 @@ const SCHEMA: &[&str] = &[
      attempt TEXT NOT NULL, at INTEGER NOT NULL)",
 ];
 
-/// Columns added after the tables were first made: (table, column, its type). An object made
-/// before gets them when it next starts; the new column is `NULL` in its old rows.
+/// Columns added after the tables were first made: (table, column, its type). A new object
+/// has them from `SCHEMA`; an object made before gets them when it next starts (the new column
+/// is `NULL` in its old rows).
 const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     // OpenID Connect: the sign-in a code and its grant rest on (`state::SignIn`, as JSON).
     ("codes", "sign_in", "TEXT"),
