@@ -44,10 +44,13 @@ pub async fn is_active<S: Store, C: Crypto>(
     if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
         return Ok(false);
     }
-    // A deleted client's tokens die with it (no per-grant work at deletion).
-    if crate::store::clients::get(ctx.store, claim(claims, "client_id"))
-        .await?
-        .is_none()
+    // A deleted client's tokens die with it (no per-grant work at deletion). A client named
+    // by a metadata document cannot be deleted, and its cached copy may have expired.
+    let client_id = claim(claims, "client_id");
+    if !crate::oauth::client_document::is_document_id(client_id)
+        && crate::store::clients::get(ctx.store, client_id)
+            .await?
+            .is_none()
     {
         return Ok(false);
     }

@@ -2,6 +2,7 @@
 //! request, supplies KV, WebCrypto and the clock, and hands everything to `app::handle`.
 
 mod convert;
+mod document;
 mod durable;
 mod js;
 mod kv;
@@ -68,6 +69,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Respons
     let namespace = env.durable_object(durable::BINDING).ok();
     let objects = durable::WorkerObjects(namespace, &meter);
     let now_ms = worker::Date::now().as_millis();
+    document::prefetch(&config, &store, &request, now_ms / 1000).await;
     let ctx = Ctx {
         config: &config,
         store: &store,
