@@ -4,7 +4,7 @@
 # folder (.wrangler/state) and bind the provider's namespace under the same id, so the API sees
 # the provider's revocations. Installs what is missing and generates .dev.vars once.
 # For MCP clients on this machine (README, "Protecting an MCP server") the provider runs with
-# DYNAMIC_REGISTRATION=open and RESOURCES naming the example API and its /mcp URL; these are
+# DYNAMIC_REGISTRATION=open, CLIENT_METADATA_DOCUMENTS=loopback and RESOURCES naming the example API and its /mcp URL; these are
 # development settings passed here, not in wrangler.toml (which is also what gets deployed).
 # `bash scripts/dev.sh --provider-only` serves the provider alone.
 set -euo pipefail
@@ -25,5 +25,5 @@ if [ "${1:-}" != "--provider-only" ]; then
 fi
 # wrangler runs the [build] command (scripts/build.sh) before serving.
 wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to "$state" \
-  --var DYNAMIC_REGISTRATION:open \
+  --var DYNAMIC_REGISTRATION:open --var CLIENT_METADATA_DOCUMENTS:loopback \
   --var 'RESOURCES:["http://127.0.0.1:8788","http://127.0.0.1:8788/mcp"]'

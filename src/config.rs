@@ -54,6 +54,8 @@ pub struct Config {
     pub resources: Vec<String>,
     /// `DYNAMIC_REGISTRATION=open`: RFC 7591 registration of public clients by anyone.
     pub dynamic_registration: bool,
+    /// `CLIENT_METADATA_DOCUMENTS`: URL client_ids (`oauth::client_document`).
+    pub client_metadata_documents: crate::oauth::client_document::Mode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +215,21 @@ impl Config {
             Some(_) => return Err(err("DYNAMIC_REGISTRATION", "must be \"open\" or \"off\"")),
         };
 
+        use crate::oauth::client_document::Mode;
+        let client_metadata_documents = match get("CLIENT_METADATA_DOCUMENTS").as_deref() {
+            None | Some("on") => Mode::On,
+            Some("off") => Mode::Off,
+            Some("loopback") => Mode::Loopback,
+            Some(_) => {
+                return Err(err(
+                    "CLIENT_METADATA_DOCUMENTS",
+                    "must be \"on\", \"off\" or \"loopback\"",
+                ))
+            }
+        };
+
         Ok(Config {
+            client_metadata_documents,
             dynamic_registration,
             resources,
             brand,
@@ -402,6 +418,11 @@ pub mod tests {
             ("RESOURCES", "[\"https://api.example/#x\"]", "RESOURCES"),
             ("RESOURCES", "[1]", "RESOURCES"),
             ("DYNAMIC_REGISTRATION", "on", "DYNAMIC_REGISTRATION"),
+            (
+                "CLIENT_METADATA_DOCUMENTS",
+                "yes",
+                "CLIENT_METADATA_DOCUMENTS",
+            ),
         ];
         for (var, value, named) in cases {
             let e = load(&[(var, value)]).unwrap_err();

@@ -232,4 +232,20 @@ fn machine_tokens_for_the_mcp_url_work_and_bad_bodies_are_json_rpc_errors() {
         assert_eq!(r.status, 400, "{}", r.body);
         assert!(r.json()["error"]["code"].is_i64());
     }
+    // RFC 7009 revocation of the machine token reaches /mcp (the shared revocation list).
+    let id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    let r = common::http::post_form(
+        &w.url("/api/oauth/revoke"),
+        &[],
+        &[
+            ("token", &token),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    let r = rpc(w, Some(&token), &call(3, "tools/list", json!({})));
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("revoked"), "{}", r.body);
 }

@@ -164,3 +164,26 @@ fn authorize_redirects_invalid_target_for_an_unknown_malformed_or_second_resourc
         Some("invalid_target")
     );
 }
+
+/// The constraint of issue 16: naming a resource costs no storage operation. The same flow
+/// (sign-in, consent, exchange, refresh) with and without `resource` makes the same KV reads,
+/// writes and lists and the same Durable Object calls (on the backend under test).
+#[test]
+fn a_resource_adds_no_storage_operation_to_the_flow() {
+    let cost = |extra: &[(&str, &str)], token_extra: Option<&str>| {
+        let s = configured();
+        let b = Browser::new(&s.h, ISSUER);
+        let before = (s.h.store.op_counts(), s.h.objects.calls());
+        let code = code_for(&s, &b, extra);
+        let t = exchange(&s, &code, token_extra);
+        let rt = t.json()["refresh_token"].as_str().unwrap().to_string();
+        assert_eq!(refresh(&s, &rt, None).status, 200);
+        let after = (s.h.store.op_counts(), s.h.objects.calls());
+        let ((r0, w0, l0), c0) = before;
+        let ((r1, w1, l1), c1) = after;
+        (r1 - r0, w1 - w0, l1 - l0, c1 - c0)
+    };
+    let plain = cost(&[], None);
+    let with_resource = cost(&[("resource", MCP)], Some(MCP));
+    assert_eq!(plain, with_resource, "(reads, writes, lists, object calls)");
+}

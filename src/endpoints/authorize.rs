@@ -205,13 +205,22 @@ async fn consent_page<S: Store, C: Crypto>(
         .zip(&texts)
         .map(|(s, text)| (s.as_str(), text.as_str()))
         .collect();
+    // A client known only by its metadata document: say where the user will be sent back.
+    let document_note = crate::oauth::client_document::is_document_id(&client.client_id)
+        .then(|| {
+            let host = crate::weburl::parse(&request.redirect_uri)
+                .ok()
+                .and_then(|u| u.host)
+                .unwrap_or_default();
+            format!("Identified only by its own description at {}. After your decision you return to {host}.", client.client_id)
+        });
     let page = ui::consent::render(&ui::consent::ConsentPage {
         action: PATH,
         csrf_token: &csrf,
         request_id: &request_id,
         client_name: &client.client_name,
         verified: client.is_verified(),
-        client_description: client.description.as_deref(),
+        client_description: document_note.as_deref().or(client.description.as_deref()),
         logo_uri: client.logo_uri.as_deref(),
         client_uri: client.client_uri.as_deref(),
         scopes,

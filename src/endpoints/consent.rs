@@ -57,10 +57,15 @@ pub async fn post<S: Store, C: Crypto>(
         ));
     }
     // The client may have been deleted or lost this redirect URI while the page was open.
+    // (A metadata-document client cannot be deleted, and was checked at authorize: its
+    // cached copy may have expired since, and the form carries nothing to fetch it again.)
+    let document = crate::oauth::client_document::is_document_id(&pending.client_id);
     let client = crate::store::clients::get(ctx.store, &pending.client_id).await?;
-    if !client.is_some_and(|c| {
-        crate::oauth::redirect_uri::matches(&c.redirect_uris, &pending.redirect_uri)
-    }) {
+    if !document
+        && !client.is_some_and(|c| {
+            crate::oauth::redirect_uri::matches(&c.redirect_uris, &pending.redirect_uri)
+        })
+    {
         return stale("This application is no longer registered with that redirect URI.");
     }
     let granted: Vec<String> = pending

@@ -33,6 +33,9 @@ pub fn document<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>) -> serde_json::Value {
         "introspection_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post"],
     });
+    if c.client_metadata_documents != crate::oauth::client_document::Mode::Off {
+        document["client_id_metadata_document_supported"] = true.into();
+    }
     // RFC 8414 §2: advertised only when registration is open (RFC 7591).
     if c.dynamic_registration {
         document["registration_endpoint"] = c.url(super::register::PATH).into();

@@ -20,28 +20,9 @@ use crate::oauth::client_metadata::{grant_types, metadata_error};
 use crate::oauth::client_registry as registry;
 use crate::state::clients as client_ops;
 use crate::store::Store;
-use serde::Serialize;
+use serde_json::json;
 
 pub const PATH: &str = "/api/oauth/register";
-
-/// RFC 7591 §3.2.1: the registered metadata with `client_id` and `client_id_issued_at`;
-/// absent members are omitted (clients validate this document strictly, and need
-/// `redirect_uris` echoed).
-#[derive(Serialize)]
-struct Registered<'a> {
-    client_id: &'a str,
-    client_id_issued_at: u64,
-    client_name: &'a str,
-    redirect_uris: &'a [String],
-    scope: String,
-    token_endpoint_auth_method: &'static str,
-    grant_types: &'static [&'static str],
-    response_types: [&'static str; 1],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_uri: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    logo_uri: Option<&'a str>,
-}
 
 pub async fn post<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
@@ -72,18 +53,27 @@ pub async fn post<S: Store, C: Crypto>(
     // Nobody vouches for a self-registered client: the consent page says so.
     client.verified = Some(false);
     client_ops::create(ctx.store, &ctx.state(), &client, None, ctx.now).await?;
-    let body = Registered {
-        client_id: &client.client_id,
-        client_id_issued_at: client.created_at,
-        client_name: &client.client_name,
-        redirect_uris: &client.redirect_uris,
-        scope: client.scopes.join(" "),
-        token_endpoint_auth_method: "none",
-        grant_types: grant_types(false),
-        response_types: ["code"],
-        client_uri: client.client_uri.as_deref(),
-        logo_uri: client.logo_uri.as_deref(),
-    };
+    // RFC 7591 §3.2.1: the registered metadata with `client_id` and `client_id_issued_at`;
+    // absent members are omitted, never `null` (clients validate this document strictly,
+    // and need `redirect_uris` echoed). A `Value`, not a derived struct: smaller bundle.
+    let mut body = json!({
+        "client_id": client.client_id,
+        "client_id_issued_at": client.created_at,
+        "client_name": client.client_name,
+        "redirect_uris": client.redirect_uris,
+        "scope": client.scopes.join(" "),
+        "token_endpoint_auth_method": "none",
+        "grant_types": grant_types(false),
+        "response_types": ["code"],
+    });
+    for (name, value) in [
+        ("client_uri", &client.client_uri),
+        ("logo_uri", &client.logo_uri),
+    ] {
+        if let Some(value) = value {
+            body[name] = json!(value);
+        }
+    }
     Ok(Response::json(201, &body).no_store())
 }
 

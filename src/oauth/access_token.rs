@@ -57,12 +57,13 @@ async fn live_token<S: Store, C: Crypto>(
     if ctx.store.get(&keys::revoked_jti(jti)).await?.is_some() {
         return Ok(false);
     }
-    // A deleted client's tokens die with it (no per-grant work at deletion).
-    Ok(
-        crate::store::clients::get(ctx.store, claim(claims, "client_id"))
+    // A deleted client's tokens die with it (no per-grant work at deletion). A client named
+    // by a metadata document cannot be deleted, and its cached copy may have expired.
+    let client_id = claim(claims, "client_id");
+    Ok(crate::oauth::client_document::is_document_id(client_id)
+        || crate::store::clients::get(ctx.store, client_id)
             .await?
-            .is_some(),
-    )
+            .is_some())
 }
 
 /// The live grant of an active user token ([`is_active`]); `None` when the token is not active

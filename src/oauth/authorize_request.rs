@@ -5,7 +5,7 @@
 //! client's redirect URI with `error`, `error_description`, `state` and `iss` (RFC 9207).
 
 use super::params::Params;
-use super::{pkce, redirect_uri, resource, scope};
+use super::{client_document, pkce, redirect_uri, resource, scope};
 use crate::config::Config;
 use crate::error::{quoted, ErrorCode, OAuthError};
 use crate::model::Client;
@@ -71,10 +71,16 @@ pub async fn validate(
     let client_id = params
         .get("client_id")
         .ok_or_else(|| AuthorizeError::Page("client_id is required".into()))?;
-    let client = clients::get(store, client_id)
-        .await
-        .map_err(AuthorizeError::Unavailable)?
-        .ok_or_else(|| AuthorizeError::Page(format!("Unknown client_id {}", quoted(client_id))))?;
+    let client = if client_document::is_document_id(client_id) {
+        document_client(store, config, client_id).await?
+    } else {
+        clients::get(store, client_id)
+            .await
+            .map_err(AuthorizeError::Unavailable)?
+            .ok_or_else(|| {
+                AuthorizeError::Page(format!("Unknown client_id {}", quoted(client_id)))
+            })?
+    };
     let requested_uri = params
         .get("redirect_uri")
         .ok_or_else(|| AuthorizeError::Page("redirect_uri is required".into()))?;
@@ -151,6 +157,28 @@ fn check_nonce(nonce: &str) -> Result<(), &'static str> {
         return Err("nonce contains a control character");
     }
     Ok(())
+}
+
+/// A URL `client_id`: its metadata document as the Worker fetched it. Every refusal (a URL
+/// that may not be fetched, a document that failed) is a page, never a redirect: no redirect
+/// URI can be trusted without the document.
+async fn document_client(
+    store: &impl Store,
+    config: &Config,
+    url: &str,
+) -> Result<Client, AuthorizeError> {
+    client_document::check_url(url, config.client_metadata_documents)
+        .map_err(AuthorizeError::Page)?;
+    match client_document::cached(store, url)
+        .await
+        .map_err(AuthorizeError::Unavailable)?
+    {
+        Some(Ok(client)) => Ok(client),
+        Some(Err(reason)) => Err(AuthorizeError::Page(reason)),
+        None => Err(AuthorizeError::Page(
+            "The client metadata document could not be fetched".into(),
+        )),
+    }
 }
 
 fn requested_scopes(

@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod authorize_request;
 pub mod client_auth;
+pub mod client_document;
 pub mod client_metadata;
 pub mod client_registry;
 pub mod code;

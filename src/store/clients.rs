@@ -16,6 +16,12 @@ use crate::model::Client;
 pub const MAX_OWNER_LISTING: usize = 40;
 
 pub async fn get(store: &impl Store, client_id: &str) -> Result<Option<Client>, OAuthError> {
+    // A URL names a client metadata document: the cached copy the Worker fetched.
+    if crate::oauth::client_document::is_document_id(client_id) {
+        return Ok(crate::oauth::client_document::cached(store, client_id)
+            .await?
+            .and_then(Result::ok));
+    }
     if !is_plausible_client_id(client_id) {
         return Ok(None);
     }

@@ -51,6 +51,13 @@ pub fn client(client_id: &str) -> String {
 /// client record in one bulk read; every reader and writer of the client honours it.
 pub const CLIENT_DELETED_PREFIX: &str = "client_deleted:";
 
+/// `client_doc:{hash(url)}` → a fetched client metadata document, as `{"client": Client}` or
+/// `{"error": "..."}`; TTL from its `Cache-Control` within [300 s, 86400 s], failures 60 s
+/// (`oauth::client_document`).
+pub fn client_document(url: &str) -> String {
+    format!("client_doc:{}", opaque::hash(url))
+}
+
 pub fn client_deleted(client_id: &str) -> String {
     format!("{CLIENT_DELETED_PREFIX}{}", bounded(client_id))
 }

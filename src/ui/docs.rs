@@ -47,6 +47,9 @@ pub fn render(c: &Config) -> String {
         .iter()
         .map(|(n, p)| format!("<li>{n}: <code>{}</code></li>", u(p)))
         .collect();
+    if c.client_metadata_documents != crate::oauth::client_document::Mode::Off {
+        rows += "<li>Client ID Metadata Documents: your <code>client_id</code> may be the https URL of a JSON document naming it (<code>client_id</code>, <code>redirect_uris</code>); no registration needed</li>";
+    }
     if c.dynamic_registration {
         rows += &format!(
             "<li>Dynamic registration (RFC 7591, public clients): <code>{}</code></li>",

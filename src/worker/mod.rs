@@ -2,6 +2,7 @@
 //! request, supplies KV, WebCrypto and the clock, and hands everything to `app::handle`.
 
 mod convert;
+mod document;
 mod durable;
 mod js;
 mod kv;
@@ -68,6 +69,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Respons
     let namespace = env.durable_object(durable::BINDING).ok();
     let objects = durable::WorkerObjects(namespace, &meter);
     let now_ms = worker::Date::now().as_millis();
+    document::prefetch(&config, &store, &request, now_ms / 1000).await;
     let ctx = Ctx {
         config: &config,
         store: &store,
@@ -104,10 +106,7 @@ async fn registration_limit(
     }
     let key =
         crate::state::throttle::address_subject(request.header("cf-connecting-ip").unwrap_or(""));
-    let allowed = match env.rate_limiter(REGISTRATION_LIMIT) {
-        Ok(limiter) => limiter.limit(key).await.map(|o| o.success),
-        Err(e) => Err(e),
-    };
+    let allowed = rate_limit(env, REGISTRATION_LIMIT, &key).await;
     let refused = match allowed {
         Ok(true) => return None,
         Ok(false) => register::too_many(),
@@ -119,7 +118,20 @@ async fn registration_limit(
     let response = refused.with_cors().to_response();
     Some(
         response
+            // The limiter's period (the 429's default names the sign-in throttle's window).
             .set_header("retry-after", "60")
             .with_header("x-content-type-options", "nosniff"),
     )
+}
+
+/// `env[binding].limit({key})` → `success`, called directly (workers-rs's wrapper goes
+/// through serde-wasm-bindgen, about 20 KB of the bundle; see `js`).
+async fn rate_limit(env: &Env, binding: &str, key: &str) -> std::result::Result<bool, String> {
+    let limiter = js::get(env.as_ref(), binding)?;
+    if !limiter.is_object() {
+        return Err(format!("the {binding} binding is missing"));
+    }
+    let options = js::object(&[("key", key.into())]);
+    let outcome = js::call(&limiter, "limit", &[&options]).await?;
+    Ok(js::get(&outcome, "success")?.as_bool() == Some(true))
 }

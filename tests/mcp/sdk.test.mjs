@@ -4,11 +4,13 @@
 // provider through RFC 9728 metadata, sends RFC 8707 `resource` at authorize and token, and
 // validates every JSON document strictly. The user's part (sign-in, consent) is done with
 // plain HTTP requests standing in for the browser. The server runs with
-// DYNAMIC_REGISTRATION=open, as `make dev` does, for the registration path.
+// DYNAMIC_REGISTRATION=open and CLIENT_METADATA_DOCUMENTS=loopback, as `make dev` does, for
+// the registration and the metadata-document paths.
 //   node --test tests/mcp/       (after `sh scripts/build.sh && sh scripts/build-gallery-api.sh`)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -36,7 +38,7 @@ after(() => server.stdin.end());
 /// `EDGE_STATE_BACKEND=kv` runs the same test on the KV backend.
 function extraArgs() {
   return ["--var", `STATE_BACKEND=${process.env.EDGE_STATE_BACKEND === "kv" ? "kv" : "durable"}`,
-    "--var", "DYNAMIC_REGISTRATION=open"];
+    "--var", "DYNAMIC_REGISTRATION=open", "--var", "CLIENT_METADATA_DOCUMENTS=loopback"];
 }
 
 async function admin(path, body) {
@@ -173,6 +175,27 @@ test("the SDK registers itself (RFC 7591) when it has no client, then connects",
     headers: { authorization: `Bearer ${info.adminToken}` },
   });
   assert.equal((await r.json()).verified, false);
+});
+
+test("a client identified by its metadata document (URL client_id) connects", async () => {
+  // The document, served on loopback (the SDK itself only offers https client_id URLs, so
+  // the client information is given as an application that chose this URL would store it).
+  const docs = createServer((req, res) => {
+    const id = `http://127.0.0.1:${docs.address().port}/client.json`;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ client_id: id, client_name: "Document client", redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] }));
+  });
+  await new Promise((resolve) => docs.listen(0, "127.0.0.1", resolve));
+  const docUrl = `http://127.0.0.1:${docs.address().port}/client.json`;
+  const meta = await (await fetch(`${info.url}/.well-known/oauth-authorization-server`)).json();
+  assert.equal(meta.client_id_metadata_document_supported, true);
+  await admin("/api/admin/users", { email: "sdk-doc@example.com", password: PASSWORD });
+  const provider = memoryProvider({ client_id: docUrl });
+  const client = await connect(provider, "sdk-doc@example.com");
+  await exerciseTools(client);
+  await client.close();
+  docs.close();
 });
 
 test("a token for another audience is refused by /mcp", async () => {

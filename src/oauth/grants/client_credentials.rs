@@ -16,15 +16,7 @@ use crate::oauth::issue::{sign_access_token, Subject};
 use crate::oauth::params::Params;
 use crate::oauth::resource;
 use crate::store::Store;
-use serde::Serialize;
-
-#[derive(Serialize)]
-struct MachineTokenResponse {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
-    scope: String,
-}
+use serde_json::json;
 
 pub async fn issue<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
@@ -48,12 +40,12 @@ pub async fn issue<S: Store, C: Crypto>(
         resource: resource.as_deref(),
     };
     let access_token = sign_access_token(ctx, subject, &scopes).await?;
-    let body = MachineTokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: ctx.config.access_token_ttl,
-        scope: scopes.join(" "),
-    };
+    let body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ctx.config.access_token_ttl,
+        "scope": scopes.join(" "),
+    });
     Ok(Response::json(200, &body).no_store())
 }
 
