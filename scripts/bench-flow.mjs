@@ -1,6 +1,10 @@
 // Flow cost per step and per state backend (`make bench` → scripts/bench.sh → this script).
 //   node scripts/bench-flow.mjs [--flows 150] [--batch 50] [--users 100] [--backends durable,kv]
 //                               [--no-peer] [--peer-n 400] [--peer-c 8] [--peer-reps 3]
+//                               [--scope "..."] [--resource gallery] [--label TEXT]
+// --scope and --resource vary the flow (make bench runs it again with `openid` in the scope,
+// and with RFC 8707 `resource` naming the example API: `gallery` stands for its origin), to
+// compare those flows' cost with the plain one; --label names the variant in the output.
 // 1. Per backend: `serve-test.mjs --gallery --var STATE_BACKEND=<b> --var COST_HEADER=1`, a
 //    confidential client, --users accounts, each signed in and the client approved once, so that
 //    a returning user's authorize answers 302 with a code (remembered consent).
@@ -38,7 +42,9 @@ const PEER_C = opt("--peer-c", "8");
 const PEER_REPS = opt("--peer-reps", "3");
 const PEER_DIR = join(root, "../shared/peer-bench");
 const WARMUP_FLOWS = 20;
-const SCOPE = "profile:read";
+const SCOPE = opt("--scope", "profile:read");
+const RESOURCE = opt("--resource", "");
+const LABEL = opt("--label", "");
 const STEPS = ["authorize", "token", "introspect", "api", "refresh"];
 const IN_FLOW = ["authorize", "token", "introspect", "refresh"]; // the per-flow total
 const OPS = ["kv_reads", "kv_writes", "kv_lists", "object_calls"];
@@ -75,6 +81,7 @@ async function prepare(backend) {
       users: USERS,
       scope: SCOPE,
       emailPrefix: `flow-${backend}`,
+      resource: RESOURCE === "gallery" ? galleryUrl : RESOURCE || undefined,
     });
     return { backend, server, base, galleryUrl, client, sessions, steps, newFlows, cold };
   } catch (e) {
@@ -263,7 +270,9 @@ function instantiateMs(module) {
 
 async function main() {
   const t0 = performance.now();
-  log(`== Flow cost per step and backend (${FLOWS} flows per backend in batches of ${BATCH}, ${USERS} signed-in users) ==`);
+  const variant = LABEL ? `, ${LABEL}` : "";
+  log(`== Flow cost per step and backend${variant} (scope "${SCOPE}"${RESOURCE ? `, resource ${RESOURCE}` : ""}; ` +
+    `${FLOWS} flows per backend in batches of ${BATCH}, ${USERS} signed-in users) ==`);
   log("CPU = workerd CPU (schedstat) per request, sequential requests, each batch started once workerd is idle;");
   log("storage operations = x-storage-ops header (COST_HEADER=1) averaged per request; Miniflare's KV and");
   log("Durable Objects run inside the same workerd, so their CPU is part of every figure.");

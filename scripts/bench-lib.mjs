@@ -311,7 +311,8 @@ export async function signInAndApprove(base, authorizePath, email, scope = "prof
         ["csrf_token", hidden(consent.body, "csrf_token")],
         ["request_id", hidden(consent.body, "request_id")],
         ["decision", "approve"],
-        ["scope", scope],
+        // One field per checked scope, as the page's checkboxes send them.
+        ...scope.split(" ").map((name) => ["scope", name]),
       ]),
     }),
     303,
@@ -328,7 +329,7 @@ export const codeOf = (location) => new URL(location).searchParams.get("code") |
  * and returns their session cookies, the steps (each takes the flow state, checks the
  * response and returns it) and `newFlows(n)` (fresh PKCE pairs, users round robin).
  */
-export async function prepareFlows({ url: base, adminToken, galleryUrl }, { users, scope, emailPrefix }) {
+export async function prepareFlows({ url: base, adminToken, galleryUrl }, { users, scope, emailPrefix, resource }) {
   const client = await registerClient(base, adminToken, scope);
   const pkce = () => {
     const verifier = b64url(randomBytes(32));
@@ -340,6 +341,8 @@ export async function prepareFlows({ url: base, adminToken, galleryUrl }, { user
       ["response_type", "code"], ["client_id", client.client_id], ["redirect_uri", REDIRECT],
       ["scope", scope], ["state", b64url(randomBytes(12))],
       ["code_challenge", challenge], ["code_challenge_method", "S256"],
+      // RFC 8707: the grant and its tokens are for this resource (its `aud`).
+      ...(resource ? [["resource", resource]] : []),
     ]);
   const sessions = [];
   for (let i = 0; i < users; i++) {

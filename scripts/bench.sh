@@ -38,5 +38,13 @@ fi
 node scripts/bench.mjs "$@"
 case " $* " in
   *" --gallery-only "*) ;;
-  *) echo; node scripts/bench-flow.mjs; echo; node scripts/bench-faults.mjs ;;
+  *)
+    echo; node scripts/bench-flow.mjs
+    # The same returning-user flow with OpenID Connect (an ID token on token and refresh) and
+    # with an RFC 8707 resource, on the default backend, to set beside the plain flow above.
+    echo; node scripts/bench-flow.mjs --backends durable --no-peer --flows 100 \
+      --scope "openid profile email profile:read" --label "with openid"
+    echo; node scripts/bench-flow.mjs --backends durable --no-peer --flows 100 \
+      --resource gallery --label "with resource (the example API)"
+    echo; node scripts/bench-faults.mjs ;;
 esac
