@@ -101,7 +101,10 @@ async function start(p, gp) {
     // Per-user state objects (SQLite), in memory like the KV.
     durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
     // As in wrangler.toml: dynamic registration, 10 per minute per address.
-    ratelimits: { REGISTRATION_LIMIT: { namespace_id: "1001", simple: { limit: 10, period: 60 } } },
+    ratelimits: {
+      REGISTRATION_LIMIT: { namespace_id: "1001", simple: { limit: 10, period: 60 } },
+      DOCUMENT_FETCH_LIMIT: { namespace_id: "1002", simple: { limit: 30, period: 60 } },
+    },
     bindings: {
       ISSUER: `http://127.0.0.1:${p}`,
       SIGNING_KEYS: JSON.stringify([active, ...idTokenKeys, retired]),

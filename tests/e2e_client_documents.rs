@@ -19,6 +19,9 @@ use std::time::Duration;
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 const VERIFIER: &str = "verifier-0123456789-0123456789-0123456789-abcdef";
 
+/// Fetches of the numbered documents (`/n/{i}.json`), whatever server serves them.
+static NUMBERED: AtomicUsize = AtomicUsize::new(0);
+
 /// Serves the documents; counts fetches of the good one.
 fn document_server() -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -51,6 +54,10 @@ fn document_server() -> (String, Arc<AtomicUsize>) {
                     "/big.json" => ok(&format!("{{\"pad\":\"{}\"}}", "x".repeat(6000)), ""),
                     "/text.json" => ok("this is not json", ""),
                     "/other.json" => ok(&doc(&format!("{b}/good.json")), ""),
+                    p if p.starts_with("/n/") => {
+                        NUMBERED.fetch_add(1, Ordering::SeqCst);
+                        ok(&doc(&format!("{b}{p}")), "")
+                    }
                     "/slow.json" => {
                         let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{";
                         let _ = s.write_all(head.as_bytes());
@@ -128,4 +135,38 @@ fn documents_are_fetched_checked_cached_and_refused_as_pages() {
     // Cached: further requests do not fetch it again.
     assert_eq!(common::http::get(&authorize(&w, &id), &[]).status, 200);
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn new_documents_are_fetched_at_most_30_times_a_minute_per_address() {
+    // Anyone may name any URL: each new one costs an outbound fetch and a KV write, so an
+    // address gets 30 fetches a minute (the DOCUMENT_FETCH_LIMIT binding); cached documents
+    // are not counted.
+    let (base, _) = document_server();
+    let w = start(&["--var", "CLIENT_METADATA_DOCUMENTS=loopback"]);
+    let mut refused = 0;
+    for i in 0..40 {
+        let r = common::http::get(
+            &authorize(&w, &format!("{base}/n/{i}.json")),
+            &[("cf-connecting-ip", "203.0.113.9")],
+        );
+        assert!(matches!(r.status, 200 | 302 | 400), "{i}: {}", r.status);
+        if r.status == 400 {
+            assert!(r.body.contains("could not be fetched"), "{}", r.body);
+            refused += 1;
+        }
+    }
+    assert_eq!(
+        NUMBERED.load(Ordering::SeqCst),
+        30,
+        "fetches from one address"
+    );
+    assert_eq!(refused, 10);
+    // Another address is counted on its own.
+    let r = common::http::get(
+        &authorize(&w, &format!("{base}/n/other.json")),
+        &[("cf-connecting-ip", "198.51.100.7")],
+    );
+    assert_ne!(r.status, 400, "{}", r.body);
+    assert_eq!(NUMBERED.load(Ordering::SeqCst), 31);
 }

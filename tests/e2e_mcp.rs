@@ -177,6 +177,27 @@ fn tokens_for_another_audience_are_refused_at_mcp() {
 }
 
 #[test]
+fn the_rest_api_takes_tokens_for_its_origin_or_the_default_audience_but_not_for_mcp() {
+    // Its protected-resource metadata names its origin, so a client that sends that resource
+    // gets a token it can use; one minted for /mcp is for the MCP endpoint only.
+    let w = world();
+    let origin = w.gallery_url.clone().unwrap();
+    let mcp = format!("{origin}/mcp");
+    for (tag, resource, status) in [
+        ("rest-default", None, 200),
+        ("rest-origin", Some(origin.as_str()), 200),
+        ("rest-mcp", Some(mcp.as_str()), 401),
+    ] {
+        let token = user_token(w, tag, &["profile:read"], resource);
+        let r = get(
+            &api(w, "/api/v1/me"),
+            &[("authorization", &format!("Bearer {token}"))],
+        );
+        assert_eq!(r.status, status, "{tag}: {}", r.body);
+    }
+}
+
+#[test]
 fn machine_tokens_for_the_mcp_url_work_and_bad_bodies_are_json_rpc_errors() {
     let w = world();
     let mcp = api(w, "/mcp");

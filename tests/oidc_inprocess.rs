@@ -822,6 +822,29 @@ fn rp_logout_with_a_hint_for_the_signed_in_user_ends_the_session_then_redirects(
 }
 
 #[test]
+fn rp_logout_with_a_hint_from_an_earlier_session_of_the_same_user_asks_first() {
+    // Any relying party the user once signed in to keeps such a hint (expired hints are
+    // valid): used in a cross-site GET it must not sign the user out of a later session.
+    let s = setup();
+    register_logout_uri(&s);
+    let earlier = Browser::new(&s.h, ISSUER);
+    let old = sign_in(&s, &earlier, "openid", &[]);
+    let hint = old["id_token"].as_str().unwrap();
+    let b = Browser::new(&s.h, ISSUER);
+    let _ = sign_in(&s, &b, "openid", &[]);
+    let page = b.get(&logout_url(&[
+        ("id_token_hint", hint),
+        ("post_logout_redirect_uri", BYE),
+    ]));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Sign out?"), "{}", page.body);
+    assert!(
+        signed_in(&b),
+        "a hint of another session ends nothing by itself"
+    );
+}
+
+#[test]
 fn rp_logout_refuses_bad_hints_and_unregistered_uris_without_redirecting() {
     let s = setup();
     register_logout_uri(&s);

@@ -131,6 +131,18 @@ fn confidential_or_invalid_metadata_is_refused_and_nothing_is_a_500() {
             400,
             "invalid_client_metadata",
         ),
+        // No key of these algorithms (or not one ID tokens are signed with): every sign-in
+        // of the client would fail.
+        (
+            with("id_token_signed_response_alg", json!("EdDSA")),
+            400,
+            "invalid_client_metadata",
+        ),
+        (
+            with("id_token_signed_response_alg", json!("none")),
+            400,
+            "invalid_client_metadata",
+        ),
         (
             with("scope", json!("admin:everything")),
             400,

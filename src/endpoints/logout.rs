@@ -91,8 +91,10 @@ pub async fn post<S: Store, C: Crypto>(
     Ok(pages::error(200, "Signed out", "You are signed out.").with_header("set-cookie", &clear))
 }
 
-/// A relying party's logout request, validated: end the session now when the hint names the
-/// signed-in user, else ask (CSRF form); then the registered URI, or the signed-out page.
+/// A relying party's logout request, validated: end the session now when the hint was issued
+/// in this very session (its `sid`), else ask (CSRF form); then the registered URI, or the
+/// signed-out page. A hint of the same user from an earlier session (any relying party keeps
+/// those, expired hints are valid) would otherwise let any page sign the user out with a GET.
 async fn relying_party<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
@@ -102,7 +104,9 @@ async fn relying_party<S: Store, C: Crypto>(
         // Nothing to end: back to the application, or say so.
         return Ok(signed_out(&rp, None));
     };
-    if rp.hint_sub.as_deref() == Some(session.sub.as_str()) {
+    let this_session = rp.hint_sub.as_deref() == Some(session.sub.as_str())
+        && rp.hint_sid.as_deref() == Some(crate::oauth::oidc::sid(&hash).as_str());
+    if this_session {
         sessions::delete(ctx.store, &hash, &session).await?;
         let clear =
             session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);

@@ -40,6 +40,11 @@ pub async fn post<S: Store, C: Crypto>(
             ))
         }
     }
+    // As the admin API: an algorithm the provider has no key for would fail every sign-in.
+    crate::oauth::oidc::client::validate_id_token_alg(
+        draft.id_token_signed_response_alg.clone(),
+        &ctx.config.signing_keys,
+    )?;
     if draft.scope.is_none() {
         draft.scope = Some(ctx.config.scopes.names().collect::<Vec<_>>().join(" "));
     }
@@ -73,6 +78,12 @@ pub async fn post<S: Store, C: Crypto>(
         if let Some(value) = value {
             body[name] = json!(value);
         }
+    }
+    if !client.post_logout_redirect_uris.is_empty() {
+        body["post_logout_redirect_uris"] = json!(client.post_logout_redirect_uris);
+    }
+    if let Some(alg) = &client.id_token_signed_response_alg {
+        body["id_token_signed_response_alg"] = json!(alg);
     }
     Ok(Response::json(201, &body).no_store())
 }

@@ -55,6 +55,10 @@ pub fn check_url(url: &str, mode: Mode) -> Result<(), String> {
         return Err("A client_id URL must not carry credentials".into());
     }
     let host = parsed.host.as_deref().unwrap_or("");
+    // A fully qualified name (`localhost.`, `a.localhost.`) would slip past the names below.
+    if host.ends_with('.') {
+        return Err("A client_id URL must name its host without a trailing dot".into());
+    }
     let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
     let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
     let authority = after_scheme.split('/').next().unwrap_or("");
@@ -102,10 +106,12 @@ pub fn parse(url: &str, body: &[u8], catalog: &ScopeCatalog, now: u64) -> Result
         Some(_) => return Err("A client metadata document describes a public client (token_endpoint_auth_method none)".into()),
     }
     let uris: Vec<String> = match doc.get("redirect_uris").and_then(Value::as_array) {
+        // Every entry a string: a document with a malformed entry is refused, not trimmed.
         Some(list) => list
             .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or("The client metadata document's redirect_uris must all be strings")?,
         None => return Err("The client metadata document has no redirect_uris".into()),
     };
     let redirect_uris =
@@ -235,6 +241,9 @@ mod tests {
             ("https://[2001:db8::1]/c.json", "IP address"),
             ("https://localhost/c.json", "localhost"),
             ("https://a.localhost/c.json", "localhost"),
+            ("https://localhost./c.json", "trailing dot"),
+            ("https://a.localhost./c.json", "trailing dot"),
+            ("https://app.example./c.json", "trailing dot"),
             ("https://127.0.0.1/c.json", "localhost"),
             ("https://app.example:8443/c.json", "port"),
             ("https://u:p@app.example/c.json", "credentials"),
@@ -288,6 +297,10 @@ mod tests {
             (
                 r#"{"client_id":"https://app.example/c.json","redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_basic"}"#,
                 "public",
+            ),
+            (
+                r#"{"client_id":"https://app.example/c.json","redirect_uris":["https://a.example/cb",7]}"#,
+                "must all be strings",
             ),
         ];
         for (body, reason) in bad {

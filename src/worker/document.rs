@@ -42,9 +42,22 @@ fn document_id(request: &Request) -> Option<String> {
     client_document::is_document_id(&id).then_some(id)
 }
 
+/// Binding of the Workers rate limiter for fetching documents not cached yet (wrangler.toml
+/// `[[ratelimits]]`, 30 per 60 s per address): anyone can name any URL, and each new one costs
+/// an outbound fetch and a KV write.
+const FETCH_LIMIT: &str = "DOCUMENT_FETCH_LIMIT";
+
 /// Makes sure the document a request names is cached (fetched now unless it is). Errors are
-/// cached as refusals; storage failures are left to the endpoint, which reads the cache.
-pub async fn prefetch(config: &Config, store: &impl Store, request: &Request, now: u64) {
+/// cached as refusals; storage failures are left to the endpoint, which reads the cache. An
+/// address over the fetch limit (or a deployment without the binding) fetches nothing: the
+/// endpoint then finds no document and says it could not be fetched.
+pub async fn prefetch(
+    env: &worker::Env,
+    config: &Config,
+    store: &impl Store,
+    request: &Request,
+    now: u64,
+) {
     let Some(url) = document_id(request) else {
         return;
     };
@@ -53,6 +66,16 @@ pub async fn prefetch(config: &Config, store: &impl Store, request: &Request, no
     }
     if !matches!(client_document::cached(store, &url).await, Ok(None)) {
         return;
+    }
+    let address = request.header("cf-connecting-ip").unwrap_or("");
+    let key = format!("doc:{}", crate::state::throttle::address_subject(address));
+    match super::rate_limit(env, FETCH_LIMIT, &key).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            worker::console_error!("client metadata documents: rate limiter {FETCH_LIMIT}: {e}");
+            return;
+        }
     }
     let fetched = fetch(&url).await;
     let _ = client_document::remember(store, &url, fetched, &config.scopes, now).await;

@@ -69,7 +69,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Respons
     let namespace = env.durable_object(durable::BINDING).ok();
     let objects = durable::WorkerObjects(namespace, &meter);
     let now_ms = worker::Date::now().as_millis();
-    document::prefetch(&config, &store, &request, now_ms / 1000).await;
+    document::prefetch(&env, &config, &store, &request, now_ms / 1000).await;
     let ctx = Ctx {
         config: &config,
         store: &store,
@@ -126,7 +126,11 @@ async fn registration_limit(
 
 /// `env[binding].limit({key})` → `success`, called directly (workers-rs's wrapper goes
 /// through serde-wasm-bindgen, about 20 KB of the bundle; see `js`).
-async fn rate_limit(env: &Env, binding: &str, key: &str) -> std::result::Result<bool, String> {
+pub(crate) async fn rate_limit(
+    env: &Env,
+    binding: &str,
+    key: &str,
+) -> std::result::Result<bool, String> {
     let limiter = js::get(env.as_ref(), binding)?;
     if !limiter.is_object() {
         return Err(format!("the {binding} binding is missing"));

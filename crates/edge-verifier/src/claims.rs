@@ -41,6 +41,8 @@ impl AccessClaims {
 pub struct Expect<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
+    /// Other `aud` values accepted (see `Config::also_accept_audience`).
+    pub also: &'a [String],
     pub leeway: u64,
     pub now: u64,
 }
@@ -83,9 +85,10 @@ pub fn check(claims: &Map<String, Value>, expect: &Expect) -> Result<AccessClaim
         )));
     }
     // RFC 7519 §4.1.3: a string or an array of strings, one of which must name us.
+    let ours = |a: &str| a == expect.audience || expect.also.iter().any(|x| x == a);
     let aud_ok = match claims.get("aud") {
-        Some(Value::String(a)) => a == expect.audience,
-        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(expect.audience)),
+        Some(Value::String(a)) => ours(a),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(ours),
         _ => false,
     };
     if !aud_ok {
@@ -151,6 +154,7 @@ mod tests {
         Expect {
             issuer: "https://id.example",
             audience: "https://id.example",
+            also: &[],
             leeway: 30,
             now: NOW,
         }
@@ -175,6 +179,27 @@ mod tests {
         assert_eq!(c.scopes, ["profile:read", "images:read"]);
         assert_eq!((c.jti.as_str(), c.exp, c.iat), ("j1", NOW + 3590, NOW - 10));
         assert_eq!(c.scope(), "profile:read images:read");
+    }
+
+    #[test]
+    fn an_also_accepted_audience_passes_and_others_still_fail() {
+        // An API reachable as the provider's default audience and as its RFC 8707 resource.
+        let also = vec!["https://api.example".to_string()];
+        let expect = Expect {
+            also: &also,
+            ..expect()
+        };
+        for (aud, ok) in [
+            (json!("https://api.example"), true),
+            (json!("https://id.example"), true),
+            (json!(["https://x", "https://api.example"]), true),
+            (json!("https://api.example/mcp"), false),
+        ] {
+            let m = with(|m| {
+                m.insert("aud".into(), aud.clone());
+            });
+            assert_eq!(check(&m, &expect).is_ok(), ok, "{aud}");
+        }
     }
 
     #[test]

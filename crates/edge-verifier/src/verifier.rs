@@ -45,6 +45,9 @@ pub struct Config {
     /// `ACCESS_TOKEN_AUDIENCE` (by default its issuer). Compared as exact strings, so a
     /// token minted for another resource of the same provider is refused here.
     pub audience: String,
+    /// Other `aud` values this API accepts: an API that is both the provider's default
+    /// audience and an RFC 8707 resource (its own URI in `RESOURCES`) takes tokens for either.
+    pub also_audiences: Vec<String>,
     /// Where the keys are: `{issuer}/.well-known/jwks.json` unless set.
     pub jwks_uri: String,
     /// `realm` of the `WWW-Authenticate` challenges.
@@ -64,11 +67,18 @@ impl Config {
             jwks_uri: format!("{issuer}/.well-known/jwks.json"),
             issuer,
             audience: audience.into(),
+            also_audiences: Vec::new(),
             realm: "api".into(),
             resource_metadata: None,
             leeway: 30,
             check_revocation: false,
         }
+    }
+
+    /// Also accepts tokens whose `aud` is `audience` (exact string), besides [`Config::audience`].
+    pub fn also_accept_audience(mut self, audience: impl Into<String>) -> Config {
+        self.also_audiences.push(audience.into());
+        self
     }
 
     pub fn realm(mut self, realm: impl Into<String>) -> Config {
@@ -156,6 +166,7 @@ impl Verifier {
             &Expect {
                 issuer: &self.config.issuer,
                 audience: &self.config.audience,
+                also: &self.config.also_audiences,
                 leeway: self.config.leeway,
                 now,
             },

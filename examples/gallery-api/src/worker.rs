@@ -66,6 +66,9 @@ fn settings(env: &Env) -> std::result::Result<Rc<Settings>, String> {
         Some("false") => false,
         Some(_) => return Err("CHECK_REVOCATION must be true or false".into()),
     };
+    // Tokens for the provider's default audience, or for this API by its RFC 8707 resource
+    // URI (its origin, as its protected-resource metadata names it).
+    let also = (audience != resource).then(|| resource.clone());
     let mut config = Config::new(issuer.clone(), audience)
         .realm("gallery-api")
         .resource_metadata(metadata::url(&resource))
@@ -75,6 +78,9 @@ fn settings(env: &Env) -> std::result::Result<Rc<Settings>, String> {
         .realm("gallery-api")
         .resource_metadata(format!("{resource}{}", routes::MCP_METADATA_PATH))
         .check_revocation(check_revocation);
+    if let Some(also) = also {
+        config = config.also_accept_audience(also);
+    }
     if let Some(jwks_uri) = var("JWKS_URI") {
         config = config.jwks_uri(jwks_uri.clone());
         mcp_config = mcp_config.jwks_uri(jwks_uri);

@@ -21,6 +21,8 @@ pub struct RpLogout {
     pub state: Option<String>,
     /// The user the hint names (`sub`), when a hint was sent.
     pub hint_sub: Option<String>,
+    /// The session the hint was issued in (`sid`), when a hint was sent.
+    pub hint_sid: Option<String>,
 }
 
 impl RpLogout {
@@ -59,7 +61,7 @@ pub async fn parse<S: Store, C: Crypto>(
         ..RpLogout::default()
     };
     if let Some(hint) = params.get("id_token_hint") {
-        let Some((sub, aud)) = verified_hint(ctx, hint).await? else {
+        let Some(Hint { sub, aud, sid }) = verified_hint(ctx, hint).await? else {
             return Ok(Err(
                 "The id_token_hint is not an ID token issued by this provider.".into(),
             ));
@@ -71,6 +73,7 @@ pub async fn parse<S: Store, C: Crypto>(
         }
         out.client_id = Some(aud);
         out.hint_sub = Some(sub);
+        out.hint_sid = sid;
     }
     if let Some(uri) = params.get("post_logout_redirect_uri") {
         let Some(client_id) = &out.client_id else {
@@ -92,11 +95,18 @@ pub async fn parse<S: Store, C: Crypto>(
     Ok(Ok(Some(out)))
 }
 
-/// (`sub`, `aud`) of an ID token we signed, expired or not.
+/// What a verified `id_token_hint` says.
+struct Hint {
+    sub: String,
+    aud: String,
+    sid: Option<String>,
+}
+
+/// The claims of an ID token we signed, expired or not.
 async fn verified_hint<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     hint: &str,
-) -> Result<Option<(String, String)>, OAuthError> {
+) -> Result<Option<Hint>, OAuthError> {
     let Ok(v) = jwt::verify(ctx.crypto, &ctx.config.signing_keys, hint).await? else {
         return Ok(None);
     };
@@ -109,7 +119,10 @@ async fn verified_hint<S: Store, C: Crypto>(
     {
         return Ok(None);
     }
-    Ok(text(&v.claims, "sub").zip(text(&v.claims, "aud")))
+    let sid = text(&v.claims, "sid");
+    Ok(text(&v.claims, "sub")
+        .zip(text(&v.claims, "aud"))
+        .map(|(sub, aud)| Hint { sub, aud, sid }))
 }
 
 #[cfg(test)]
