@@ -46,5 +46,7 @@ case " $* " in
       --scope "openid profile email profile:read" --label "with openid"
     echo; node scripts/bench-flow.mjs --backends durable --no-peer --flows 100 \
       --resource gallery --label "with resource (the example API)"
+    # Client ID Metadata Documents at authorize: first fetch and cached.
+    echo; node scripts/bench-documents.mjs
     echo; node scripts/bench-faults.mjs ;;
 esac
