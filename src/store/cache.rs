@@ -1,6 +1,8 @@
 //! Client records in isolate memory for a few seconds (used by the Worker's KV store,
 //! `worker/kv.rs`). Every authorize, token, refresh and introspection request reads its
-//! client; most of them find it here instead of in KV.
+//! client; most of them find it here instead of in KV. Fetched client metadata documents
+//! (`client_doc:`) too: a request naming one reads it twice (the Worker's prefetch, then the
+//! endpoint), and their KV entries change only when they expire or are fetched again.
 //!
 //! Bounded staleness (docs/consistency.md): a write or delete of a client through this isolate
 //! drops the entry at once, so this isolate reads its own writes; another isolate may use the
@@ -8,7 +10,9 @@
 //! shows a change in other locations only within about 60 s. Absent clients are not cached,
 //! so a new client is usable at once.
 
-use crate::store::keys::{CLIENT_DELETED_PREFIX, CLIENT_PREFIX, CLIENT_SECRET_PREFIX};
+use crate::store::keys::{
+    CLIENT_DELETED_PREFIX, CLIENT_DOCUMENT_PREFIX, CLIENT_PREFIX, CLIENT_SECRET_PREFIX,
+};
 use std::cell::{Cell, RefCell};
 
 /// How long an entry is served without asking KV.
@@ -36,6 +40,7 @@ pub fn caches(key: &str) -> bool {
     key.starts_with(CLIENT_PREFIX)
         || key.starts_with(CLIENT_DELETED_PREFIX)
         || key.starts_with(CLIENT_SECRET_PREFIX)
+        || key.starts_with(CLIENT_DOCUMENT_PREFIX)
 }
 
 /// Whether the entry `entry` (one key, or several joined with `\n`) includes `key`.
@@ -91,6 +96,8 @@ mod tests {
     #[test]
     fn serves_a_client_record_until_it_is_stale() {
         assert!(caches(KEY) && !caches("session:abc"));
+        let document = crate::store::keys::client_document("https://app.example/c.json");
+        assert!(caches(&document) && !caches("code:abc") && !caches("grant:abc"));
         put(KEY, "v1", 1_000.0, epoch());
         assert_eq!(get(KEY, 1_000.0).as_deref(), Some("v1"));
         assert_eq!(get(KEY, 1_000.0 + TTL_MS - 1.0).as_deref(), Some("v1"));

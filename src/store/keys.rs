@@ -55,8 +55,10 @@ pub const CLIENT_DELETED_PREFIX: &str = "client_deleted:";
 /// `{"error": "..."}`; TTL from its `Cache-Control` within [300 s, 86400 s], failures 60 s
 /// (`oauth::client_document`).
 pub fn client_document(url: &str) -> String {
-    format!("client_doc:{}", opaque::hash(url))
+    format!("{CLIENT_DOCUMENT_PREFIX}{}", opaque::hash(url))
 }
+
+pub const CLIENT_DOCUMENT_PREFIX: &str = "client_doc:";
 
 pub fn client_deleted(client_id: &str) -> String {
     format!("{CLIENT_DELETED_PREFIX}{}", bounded(client_id))
