@@ -8,7 +8,8 @@
 //! What is asserted per backend (SPEC "State", docs/consistency.md):
 //! - **durable**: exact counts. One token response per code, one successor per refresh token,
 //!   a revocation is never undone once answered, parallel consents merge, at most 10 wrong
-//!   passwords evaluated per account, exactly 10 grants per (user, client).
+//!   passwords evaluated per account, exactly 10 grants per (user, client), exactly the newest
+//!   20 sessions per user, no code issued in a session after its sign-out answered.
 //! - **kv**: only what KV can guarantee within one location (Miniflare is one location). KV has
 //!   no compare-and-set, so exact counts are not promised: a code or refresh token raced in
 //!   parallel may answer more than once, but at most one successor survives and divergence
@@ -54,7 +55,9 @@ on_both_backends!(
     a_refresh_token_used_16_times_at_once_leaves_at_most_one_working_chain,
     three_consents_approved_at_once_all_yield_redeemable_codes,
     parallel_bursts_of_wrong_passwords_are_evaluated_at_most_ten_times,
-    fourteen_parallel_exchanges_leave_exactly_ten_grants_and_evict_the_oldest;
+    fourteen_parallel_exchanges_leave_exactly_ten_grants_and_evict_the_oldest,
+    no_code_is_issued_in_a_session_once_its_sign_out_answered,
+    parallel_sign_ins_keep_the_newest_twenty_sessions;
     rfc7009_revocation_is_never_undone_by_a_refresh_in_flight => Rfc7009,
     connected_apps_revocation_is_never_undone_by_a_refresh_in_flight => ConnectedApps,
     browser_logout_with_revoke_is_never_undone_by_a_refresh_in_flight => BrowserLogout,
@@ -467,5 +470,127 @@ fn revocation_race(be: Backend, how: Revocation) {
             left.is_empty(),
             "round {round}: {how:?}: grants still listed once the revocation answered (resurrected, or never removed; SPEC: a deleted app's grants are gone): {left:?}"
         );
+    }
+}
+
+/// Whether the browser session `cookie` is live: authorize with a remembered consent answers
+/// a code (302) for a live session and the login page (200) for an ended one.
+fn signed_in(w: &common::worker::Worker, app: &App, cookie: &str) -> bool {
+    let r = common::http::get(
+        &app.authorize_url(w, ALL_SCOPES),
+        &[("Cookie", cookie), ("CF-Connecting-IP", &address())],
+    );
+    match r.status {
+        302 => {
+            code_in(&r);
+            true
+        }
+        200 if r.body.contains(r#"name="password""#) => false,
+        other => panic!("authorize answered {other}: {}", r.body),
+    }
+}
+
+/// docs/consistency.md, sessions: authorize reads the session and issues the code in one
+/// step, so once a sign-out has answered no authorize issues a code in that session. Each
+/// round signs in, then races 16 authorize requests with the sign-out (any of them may come
+/// first), then sends 16 more: every one of those must find the session gone. Both backends
+/// (the KV backend's guarantee holds within the location that signed out; Miniflare is one).
+fn no_code_is_issued_in_a_session_once_its_sign_out_answered(be: Backend) {
+    let w = be.worker();
+    let (app, p) = (App::register(w), person(w, "signout"));
+    let b = browser(w);
+    first_code(w, &b, &app, &p);
+    for round in 0..ROUNDS {
+        if round > 0 {
+            // Signed out: sign in again (the consent is remembered, so a code at once).
+            let page = b.get(&app.authorize_url(w, ALL_SCOPES));
+            let r = b.post_form(
+                "/api/oauth/login",
+                &[
+                    ("email", &p.email),
+                    ("password", common::e2e::PASSWORD),
+                    ("csrf_token", &hidden(&page.body, "csrf_token")),
+                    ("return_to", &hidden(&page.body, "return_to")),
+                ],
+            );
+            assert_eq!(r.status, 303, "round {round}: {}", r.body);
+        }
+        let cookie = b.cookie_header();
+        assert!(signed_in(w, &app, &cookie), "round {round}: signed in");
+        let logout = b.get("/api/oauth/logout");
+        let csrf = hidden(&logout.body, "csrf_token");
+        let sign_out = || {
+            post_form(
+                &w.url("/api/oauth/logout"),
+                &[("Cookie", &cookie)],
+                &[("csrf_token", &csrf)],
+            )
+        };
+        let raced = all_at_once(17, |i| {
+            if i == 0 {
+                let r = sign_out();
+                assert_eq!(r.status, 200, "round {round}: sign-out: {}", r.body);
+                None
+            } else {
+                Some(signed_in(w, &app, &cookie))
+            }
+        });
+        let codes = raced.iter().flatten().filter(|live| **live).count();
+        let after = all_at_once(16, |_| signed_in(w, &app, &cookie));
+        assert!(
+            after.iter().all(|live| !live),
+            "round {round}: a code was issued after the sign-out answered ({codes} in the race)"
+        );
+    }
+}
+
+/// At most 20 live sessions per user (docs/consistency.md): 18 sign-ins one after another,
+/// then 8 at once. Durable: exactly the newest 20 stay, decided in the user's object. KV
+/// (best effort: a session written in the same second cannot be deleted yet): the newest 8
+/// are never the ones ended, and no more than all 26 live.
+fn parallel_sign_ins_keep_the_newest_twenty_sessions(be: Backend) {
+    let w = be.worker();
+    let (app, p) = (App::register(w), person(w, "sessions"));
+    let b = browser(w);
+    first_code(w, &b, &app, &p);
+    let page = browser(w).get(&app.authorize_url(w, ALL_SCOPES));
+    let csrf = hidden(&page.body, "csrf_token");
+    let back = hidden(&page.body, "return_to");
+    let csrf_cookie = format!("edge_oauth_login_csrf={csrf}");
+    let sign_in = || {
+        let r = post_form(
+            &w.url("/api/oauth/login"),
+            &[("Cookie", &csrf_cookie), ("CF-Connecting-IP", &address())],
+            &[
+                ("email", &p.email),
+                ("password", common::e2e::PASSWORD),
+                ("csrf_token", &csrf),
+                ("return_to", &back),
+            ],
+        );
+        assert_eq!(r.status, 303, "sign-in: {}", r.body);
+        let set = r
+            .headers_named("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with("edge_oauth_session="))
+            .expect("a session cookie");
+        set.split(';').next().unwrap().to_string()
+    };
+    let mut sessions: Vec<String> = (0..18).map(|_| sign_in()).collect();
+    // The burst in a later second than every earlier sign-in (KV orders sessions by second).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Fewer at once than the account's 10 sign-in attempts per window (each success clears
+    // the count), so none is throttled.
+    sessions.extend(all_at_once(8, |_| sign_in()));
+    let live: Vec<bool> = sessions.iter().map(|c| signed_in(w, &app, c)).collect();
+    assert!(
+        live[18..].iter().all(|l| *l),
+        "a newest session ended: {live:?}"
+    );
+    if be.exact() {
+        let expected: Vec<bool> = (0..26).map(|i| i >= 6).collect();
+        assert_eq!(live, expected, "exactly the newest 20 live");
+    } else {
+        assert!(live.iter().filter(|l| **l).count() >= 20, "{live:?}");
     }
 }

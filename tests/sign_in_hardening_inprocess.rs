@@ -59,7 +59,10 @@ fn an_assertion_is_not_burnt_when_starting_the_session_fails() {
                 .with_body(format!("assertion={assertion}")),
         )
     };
+    // The session's write fails: a KV write on the KV backend, the call to the user's
+    // object on the durable backend (which keeps sessions).
     store.failing.set(true);
+    h.objects.set_unavailable(true);
     let outage = post();
     assert_eq!(
         outage.status, 503,
@@ -67,6 +70,7 @@ fn an_assertion_is_not_burnt_when_starting_the_session_fails() {
     );
     assert!(outage.header("retry-after").is_some());
     store.failing.set(false);
+    h.objects.set_unavailable(false);
     let r = post();
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
     let again = post();

@@ -170,7 +170,154 @@ conformance!(
     a_rotated_secret_survives_an_edit_of_the_record,
     a_grant_keeps_the_resource_its_code_was_issued_for,
     a_token_request_naming_another_resource_is_refused,
+    a_session_is_found_until_it_ends_or_expires,
+    a_code_in_a_session_needs_the_session_live_and_the_consent_covering,
+    an_openid_code_in_a_session_carries_its_sign_in,
+    a_users_sessions_are_capped_and_the_oldest_end_first,
+    ending_all_sessions_ends_each_one,
 );
+
+fn a_session(f: &Fixture, sub: &str) -> edge_oauth::model::Session {
+    edge_oauth::model::Session {
+        sub: sub.into(),
+        name: Some("Ada".into()),
+        email: Some(format!("{sub}@example.com")),
+        picture: None,
+        csrf_token: f.unique("csrf"),
+        created_at: f.now(),
+        expires_at: f.now() + DAY,
+    }
+}
+
+/// Starts a session as a sign-in does; the cookie's value and where the session is kept.
+fn sign_in(s: &impl State, f: &Fixture, sub: &str) -> (String, SessionAt) {
+    let (value, hash) = block_on(s.start_session(&f.unique("secret"), &a_session(f, sub), DAY))
+        .expect("session started");
+    let at = edge_oauth::oauth::session::at(&value).expect("a cookie value");
+    assert_eq!(at.hash, hash, "the hash is the cookie value's");
+    (value, at)
+}
+
+fn in_session(f: &Fixture, wanted: &[&str], signed_in_after: u64) -> CodeInSession {
+    CodeInSession {
+        code: new_code(f, "", "app", wanted),
+        nonce: Some("n-0".into()),
+        signed_in_after,
+    }
+}
+
+fn a_session_is_found_until_it_ends_or_expires(s: &impl State, f: &Fixture) {
+    let (_, at) = sign_in(s, f, "ann");
+    let found = block_on(s.find_session(&at, f.now()))
+        .unwrap()
+        .expect("live");
+    assert_eq!(found.sub, "ann");
+    assert_eq!(found.email.as_deref(), Some("ann@example.com"));
+    f.tick();
+    block_on(s.end_session(&at, &found)).unwrap();
+    assert_eq!(block_on(s.find_session(&at, f.now())).unwrap(), None);
+    // Ending it again changes nothing.
+    block_on(s.end_session(&at, &found)).unwrap();
+    let (_, later) = sign_in(s, f, "ann");
+    assert_eq!(
+        block_on(s.find_session(&later, f.now() + DAY)).unwrap(),
+        None,
+        "expired"
+    );
+    // A cookie value no sign-in made names nothing.
+    let forged = edge_oauth::oauth::session::at(&format!("{}.x", "ab".repeat(32))).unwrap();
+    assert_eq!(block_on(s.find_session(&forged, f.now())).unwrap(), None);
+}
+
+fn a_code_in_a_session_needs_the_session_live_and_the_consent_covering(
+    s: &impl State,
+    f: &Fixture,
+) {
+    let (_, at) = sign_in(s, f, "bea");
+    // Signed in, no consent yet: the session, no code (the consent page).
+    let found = block_on(s.issue_code_in_session(&at, in_session(f, &["read"], 0))).unwrap();
+    assert_eq!(found.session.as_ref().map(|s| s.sub.as_str()), Some("bea"));
+    assert_eq!(found.code, None);
+    block_on(s.issue_code(new_code(f, "bea", "app", &["read"]), approved(f))).unwrap();
+    f.tick();
+    let found = block_on(s.issue_code_in_session(&at, in_session(f, &["read"], 0))).unwrap();
+    let code = found.code.expect("the remembered consent covers it");
+    // The code is the session's user's.
+    let issued = block_on(s.exchange_code(exchange(f, &code, "app", VERIFIER))).unwrap();
+    assert_eq!(issued.grant.sub, "bea");
+    // Wider than the consent: no code.
+    let wider = block_on(s.issue_code_in_session(&at, in_session(f, &["read", "write"], 0)));
+    assert_eq!(wider.unwrap().code, None);
+    // max_age: a session signed in before the limit counts as none.
+    let created = found.session.unwrap().created_at;
+    let old = block_on(s.issue_code_in_session(&at, in_session(f, &["read"], created + 1)));
+    assert_eq!(old.unwrap().session, None);
+    // Once the session ended, nothing is issued in it.
+    let session = block_on(s.find_session(&at, f.now())).unwrap().unwrap();
+    f.tick();
+    block_on(s.end_session(&at, &session)).unwrap();
+    let ended = block_on(s.issue_code_in_session(&at, in_session(f, &["read"], 0))).unwrap();
+    assert_eq!((ended.session, ended.code), (None, None));
+}
+
+fn an_openid_code_in_a_session_carries_its_sign_in(s: &impl State, f: &Fixture) {
+    let (_, at) = sign_in(s, f, "cy");
+    let signed_in_at = f.now();
+    block_on(s.issue_code(new_code(f, "cy", "app", &["openid", "read"]), approved(f))).unwrap();
+    f.tick();
+    let found = block_on(s.issue_code_in_session(&at, in_session(f, &["openid", "read"], 0)));
+    let code = found.unwrap().code.expect("covered");
+    let mut x = exchange(f, &code, "app", VERIFIER);
+    x.allowed_scopes.push("openid".into());
+    let issued = block_on(s.exchange_code(x)).unwrap();
+    let sign_in = issued
+        .grant
+        .sign_in
+        .expect("an openid grant remembers its sign-in");
+    assert_eq!(sign_in.auth_time, signed_in_at);
+    assert_eq!(sign_in.sid, edge_oauth::oauth::oidc::sid(&at.hash));
+    assert_eq!(sign_in.nonce.as_deref(), Some("n-0"));
+}
+
+fn a_users_sessions_are_capped_and_the_oldest_end_first(s: &impl State, f: &Fixture) {
+    let max = sessions::MAX_SESSIONS_PER_USER;
+    let started: Vec<SessionAt> = (0..max + 3)
+        .map(|_| {
+            let (_, at) = sign_in(s, f, "dee");
+            f.tick();
+            at
+        })
+        .collect();
+    let live: Vec<bool> = started
+        .iter()
+        .map(|at| block_on(s.find_session(at, f.now())).unwrap().is_some())
+        .collect();
+    assert!(
+        live[..3].iter().all(|l| !l),
+        "the three oldest ended: {live:?}"
+    );
+    assert!(
+        live[3..].iter().all(|l| *l),
+        "the newest {max} live: {live:?}"
+    );
+}
+
+fn ending_all_sessions_ends_each_one(s: &impl State, f: &Fixture) {
+    let mine: Vec<SessionAt> = (0..3)
+        .map(|_| {
+            let (_, at) = sign_in(s, f, "eve");
+            f.tick();
+            at
+        })
+        .collect();
+    let (_, other) = sign_in(s, f, "fay");
+    f.tick();
+    assert_eq!(block_on(s.end_all_sessions("eve")).unwrap(), 3);
+    for at in &mine {
+        assert_eq!(block_on(s.find_session(at, f.now())).unwrap(), None);
+    }
+    assert!(block_on(s.find_session(&other, f.now())).unwrap().is_some());
+}
 
 const API: &str = "https://api.example/mcp";
 
@@ -847,6 +994,66 @@ fn lifetimes_end_codes_and_refresh_tokens(s: &impl State, f: &Fixture) {
     assert!(block_on(s.get_grant(&issued.grant.grant_id, f.now()))
         .unwrap()
         .is_none());
+}
+
+#[test]
+fn on_the_durable_backend_authorize_in_a_session_is_one_object_call_and_no_kv_operation() {
+    let f = Fixture::new();
+    let s = durable(&f);
+    let (value, at) = sign_in(&s, &f, "gus");
+    assert!(
+        at.object.is_some(),
+        "the cookie names the user's object: {value}"
+    );
+    block_on(s.issue_code(new_code(&f, "gus", "app", &["read"]), approved(&f))).unwrap();
+    f.tick();
+    let (calls, kv) = (f.objects.calls(), f.store.op_counts());
+    let found = block_on(s.issue_code_in_session(&at, in_session(&f, &["read"], 0))).unwrap();
+    assert!(found.code.is_some());
+    assert_eq!(f.objects.calls() - calls, 1, "one call: session and code");
+    assert_eq!(f.store.op_counts(), kv, "no KV operation");
+}
+
+#[test]
+fn on_the_durable_backend_a_session_started_in_kv_before_still_works_and_ends() {
+    // Sessions started before they moved into the objects: KV records, plain cookie values.
+    let f = Fixture::new();
+    let (value, _) =
+        block_on(kv(&f).start_session("legacy-secret", &a_session(&f, "hal"), DAY)).unwrap();
+    assert_eq!(value, "legacy-secret");
+    let s = durable(&f);
+    let at = edge_oauth::oauth::session::at(&value).unwrap();
+    assert_eq!(at.object, None);
+    let session = block_on(s.find_session(&at, f.now()))
+        .unwrap()
+        .expect("found in KV");
+    block_on(s.issue_code(new_code(&f, "hal", "app", &["read"]), approved(&f))).unwrap();
+    f.tick();
+    let found = block_on(s.issue_code_in_session(&at, in_session(&f, &["read"], 0))).unwrap();
+    assert!(found.code.is_some());
+    let (_, newer) = sign_in(&s, &f, "hal");
+    f.tick();
+    // Ending all of the user's sessions ends both kinds.
+    assert_eq!(block_on(s.end_all_sessions("hal")).unwrap(), 2);
+    assert_eq!(block_on(s.find_session(&at, f.now())).unwrap(), None);
+    assert_eq!(block_on(s.find_session(&newer, f.now())).unwrap(), None);
+    drop(session);
+}
+
+#[test]
+fn a_session_cookie_naming_a_foreign_object_names_nothing() {
+    let f = Fixture::new();
+    let s = durable(&f);
+    let (value, at) = sign_in(&s, &f, "ivy");
+    // The same secret under another (well-formed) object id: another hash, nothing there.
+    let (_, secret) = value.split_once('.').unwrap();
+    let moved = edge_oauth::oauth::session::at(&format!("{}.{secret}", "0".repeat(64))).unwrap();
+    assert_ne!(moved.hash, at.hash);
+    assert_eq!(block_on(s.find_session(&moved, f.now())).unwrap(), None);
+    let not_an_id = edge_oauth::oauth::session::at(&format!("zz.{secret}")).unwrap();
+    assert_eq!(block_on(s.find_session(&not_an_id, f.now())).unwrap(), None);
+    let found = block_on(s.issue_code_in_session(&not_an_id, in_session(&f, &["read"], 0)));
+    assert_eq!(found.unwrap().session, None);
 }
 
 #[test]

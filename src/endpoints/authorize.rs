@@ -16,10 +16,10 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response};
 use crate::model::{PendingAuthorization, Session};
 use crate::oauth::authorize_request::{self, error_redirect_url, AuthorizeError, AuthorizeRequest};
-use crate::oauth::code::{self, CodeRequest};
+use crate::oauth::code::{self, SessionCodeRequest};
 use crate::oauth::oidc;
 use crate::oauth::session::{self, FORM_TTL};
-use crate::state::CodeConsent;
+use crate::state::State;
 use crate::store::{pending, Store};
 use crate::token::opaque;
 use crate::ui;
@@ -72,10 +72,41 @@ pub async fn get<S: Store, C: Crypto>(
         Response::redirect(302, &url)
     };
     // `prompt=login` or a sign-in older than `max_age`: sign in again (auth_time follows).
-    let current = session::current(ctx, req)
-        .await?
-        .filter(|(_, s)| !interaction.needs_new_sign_in(s.created_at, ctx.now));
-    let Some((session_hash, session)) = current else {
+    let earliest = interaction.earliest_sign_in(ctx.now);
+    let at = earliest.and(session::cookie_at(ctx, req));
+    let current = match (at, earliest) {
+        (Some(at), Some(signed_in_after)) if request.may_skip_consent() => {
+            // One step: the session and, if the remembered consent covers the request, a code
+            // (on the durable backend one call to the user's object, no KV read).
+            let found = code::issue_in_session(
+                ctx,
+                &at,
+                SessionCodeRequest {
+                    client_id: &request.client.client_id,
+                    redirect_uri: &request.redirect_uri,
+                    state: request.state.as_deref(),
+                    code_challenge: &request.code_challenge,
+                    scopes: request.scopes.clone(),
+                    nonce: request.nonce.clone(),
+                    resource: request.resource.clone(),
+                    signed_in_after,
+                },
+            )
+            .await?;
+            if let Some(url) = found.redirect {
+                return Ok(Response::redirect(302, &url));
+            }
+            found.session.map(|s| (at, s))
+        }
+        (Some(at), Some(signed_in_after)) => ctx
+            .state()
+            .find_session(&at, ctx.now)
+            .await?
+            .filter(|s| s.created_at >= signed_in_after)
+            .map(|s| (at, s)),
+        _ => None,
+    };
+    let Some((at, session)) = current else {
         if interaction.none {
             return Ok(refuse(
                 ErrorCode::LoginRequired,
@@ -87,17 +118,7 @@ pub async fn get<S: Store, C: Crypto>(
         return login(ctx, &back, Some(&request.client.client_name), hint).map(to_client);
     };
     if request.may_skip_consent() {
-        // One step: a code only if the remembered consent covers the request.
-        let remembered = CodeConsent::Remembered;
-        let sign_in = oidc::sign_in(
-            &request.scopes,
-            &session_hash,
-            &session,
-            request.nonce.as_deref(),
-        );
-        if let Some(url) = issue_code(ctx, &request, &session.sub, sign_in, remembered).await? {
-            return Ok(Response::redirect(302, &url));
-        }
+        // Signed in, but the remembered consent does not cover the request (no code above).
         if interaction.none {
             return Ok(refuse(
                 ErrorCode::ConsentRequired,
@@ -111,7 +132,7 @@ pub async fn get<S: Store, C: Crypto>(
             "This request needs the user to approve it on the consent page",
         ));
     }
-    consent_page(ctx, &request, &session_hash, &session)
+    consent_page(ctx, &request, &at.hash, &session)
         .await
         .map(to_client)
 }
@@ -227,28 +248,4 @@ async fn consent_page<S: Store, C: Crypto>(
         user_label: session.label(),
     });
     Ok(pages::html(200, page))
-}
-
-async fn issue_code<S: Store, C: Crypto>(
-    ctx: &Ctx<'_, S, C>,
-    request: &AuthorizeRequest,
-    sub: &str,
-    sign_in: Option<crate::state::SignIn>,
-    consent: CodeConsent,
-) -> Result<Option<String>, OAuthError> {
-    code::issue(
-        ctx,
-        CodeRequest {
-            client_id: &request.client.client_id,
-            redirect_uri: &request.redirect_uri,
-            state: request.state.as_deref(),
-            code_challenge: &request.code_challenge,
-            sub,
-            scopes: request.scopes.clone(),
-            sign_in,
-            resource: request.resource.clone(),
-        },
-        consent,
-    )
-    .await
 }

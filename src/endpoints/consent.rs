@@ -38,7 +38,7 @@ pub async fn post<S: Store, C: Crypto>(
         Some("deny") => false,
         _ => return stale("decision must be approve or deny"),
     };
-    let Some((session_hash, session)) = session::current(ctx, req).await? else {
+    let Some((at, session)) = session::current(ctx, req).await? else {
         return stale("You are no longer signed in. Start again from the application.");
     };
     let Some(pending) =
@@ -49,7 +49,7 @@ pub async fn post<S: Store, C: Crypto>(
     let csrf_ok = params.get("csrf_token").is_some_and(|t| {
         constant_time_eq(opaque::hash(t).as_bytes(), pending.csrf_hash.as_bytes())
     });
-    if !csrf_ok || pending.session_hash != session_hash || pending.sub != session.sub {
+    if !csrf_ok || pending.session_hash != at.hash || pending.sub != session.sub {
         return Ok(pages::error(
             403,
             "Request refused",
@@ -100,7 +100,7 @@ pub async fn post<S: Store, C: Crypto>(
             sub: &session.sub,
             sign_in: crate::oauth::oidc::sign_in(
                 &granted,
-                &session_hash,
+                &at.hash,
                 &session,
                 pending.nonce.as_deref(),
             ),

@@ -96,7 +96,7 @@ pub async fn post<S: Store, C: Crypto>(
     };
     throttle::succeeded(ctx, &email).await?;
     session::end_current(ctx, req).await?;
-    let (set_session, session_hash) = session::start_hashed(
+    let started = session::start_hashed(
         ctx,
         &user.sub,
         user.name.clone(),
@@ -109,7 +109,7 @@ pub async fn post<S: Store, C: Crypto>(
     // write, a deleted account is found gone and the session is ended here (issue 18).
     let still = users::find_by_email(ctx.store, &email).await?;
     if still.is_none_or(|u| u.sub != user.sub) {
-        session::end_started(ctx, &session_hash).await?;
+        session::end_started(ctx, &started.at, &started.session).await?;
         return Ok(pages::error(
             401,
             "Sign-in failed",
@@ -123,7 +123,7 @@ pub async fn post<S: Store, C: Crypto>(
         0,
     );
     Ok(Response::redirect(303, &return_to)
-        .with_header("set-cookie", &set_session)
+        .with_header("set-cookie", &started.cookie)
         .with_header("set-cookie", &clear_csrf)
         .no_store())
 }

@@ -53,14 +53,15 @@ pub async fn post<S: Store, C: Crypto>(
     session::end_current(ctx, req).await?;
     // The session first, then the jti: a failure of ours must not burn the platform's
     // assertion (and KV would refuse to write and then release one key within a second).
-    let (cookie, _) = session::start_hashed(
+    let cookie = session::start_hashed(
         ctx,
         &assertion.sub,
         assertion.name.clone(),
         assertion.email.clone(),
         assertion.picture.clone(),
     )
-    .await?;
+    .await?
+    .cookie;
     ctx.store
         .put(&jti_key, "", Some(ttl_until(assertion.exp, ctx.now)))
         .await?;

@@ -26,7 +26,7 @@ use crate::oauth::oidc::logout::{self as rp_logout, RpLogout};
 use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::oauth::{identifiers, revocation};
-use crate::state::{sessions, State};
+use crate::state::State;
 use crate::store::Store;
 use crate::ui;
 use serde_json::json;
@@ -81,7 +81,7 @@ pub async fn post<S: Store, C: Crypto>(
             "The form did not come from this session.",
         ));
     }
-    sessions::delete(ctx.store, &hash, &session).await?;
+    ctx.state().end_session(&hash, &session).await?;
     let clear = session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
     // Ended before the optional revocation: should that fail, the user is signed out anyway.
     revoke_requested(ctx, &session.sub, params.get("revoke")).await?;
@@ -105,9 +105,9 @@ async fn relying_party<S: Store, C: Crypto>(
         return Ok(signed_out(&rp, None));
     };
     let this_session = rp.hint_sub.as_deref() == Some(session.sub.as_str())
-        && rp.hint_sid.as_deref() == Some(crate::oauth::oidc::sid(&hash).as_str());
+        && rp.hint_sid.as_deref() == Some(crate::oauth::oidc::sid(&hash.hash).as_str());
     if this_session {
-        sessions::delete(ctx.store, &hash, &session).await?;
+        ctx.state().end_session(&hash, &session).await?;
         let clear =
             session::set_cookie(ctx.config, session::session_cookie_name(ctx.config), "", 0);
         return Ok(signed_out(&rp, Some(&clear)));
@@ -155,7 +155,7 @@ async fn from_platform<S: Store, C: Crypto>(
     let params = Params::from_body(req, &[])?;
     let sub = params.require("sub")?;
     identifiers::check_sub(sub).map_err(OAuthError::invalid_request)?;
-    let sessions_ended = sessions::delete_all_for(ctx.store, sub).await?;
+    let sessions_ended = ctx.state().end_all_sessions(sub).await?;
     let grants_revoked = revoke_requested(ctx, sub, params.get("revoke")).await?;
     Ok(Response::json(
         200,

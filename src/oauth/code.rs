@@ -6,7 +6,7 @@ use super::authorize_request::redirect_url;
 use crate::context::Ctx;
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use crate::state::{CodeConsent, NewCode, State};
+use crate::state::{CodeConsent, CodeInSession, NewCode, State};
 use crate::store::Store;
 use crate::token::opaque;
 
@@ -21,6 +21,27 @@ pub struct CodeRequest<'a> {
     pub sign_in: Option<crate::state::SignIn>,
     /// RFC 8707 resource named at authorize (`oauth::resource`).
     pub resource: Option<String>,
+}
+
+/// A code for the browser's session (authorize without a page): the session and the user
+/// come from storage in the same step as the code (`State::issue_code_in_session`).
+pub struct SessionCodeRequest<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub state: Option<&'a str>,
+    pub code_challenge: &'a str,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub resource: Option<String>,
+    /// OIDC `max_age`: a session signed in earlier counts as none.
+    pub signed_in_after: u64,
+}
+
+/// What [`issue_in_session`] found: the session, if live, and the redirect URL delivering a
+/// code when the remembered consent covered the request.
+pub struct InSession {
+    pub session: Option<crate::model::Session>,
+    pub redirect: Option<String>,
 }
 
 /// A secret derived from `input` with a key only this deployment has (the active signing
@@ -50,6 +71,51 @@ pub fn derived_secret<S: Store, C: Crypto>(
     mac.update(b"\0");
     mac.update(input.as_bytes());
     Ok(crate::b64::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// The session `at` names and, if the remembered consent covers the request, a code for it.
+pub async fn issue_in_session<S: Store, C: Crypto>(
+    ctx: &Ctx<'_, S, C>,
+    at: &crate::state::SessionAt,
+    request: SessionCodeRequest<'_>,
+) -> Result<InSession, OAuthError> {
+    let code = NewCode {
+        // Filled in from the session by storage.
+        sub: String::new(),
+        client_id: request.client_id.to_string(),
+        redirect_uri: request.redirect_uri.to_string(),
+        scopes: request.scopes,
+        code_challenge: request.code_challenge.to_string(),
+        secret: opaque::new_secret(ctx.crypto)?,
+        id_nonce: opaque::random_b64(ctx.crypto, 9)?,
+        now: ctx.now,
+        expires_at: ctx.now + ctx.config.auth_code_ttl,
+        sign_in: None,
+        resource: request.resource,
+    };
+    let found = ctx
+        .state()
+        .issue_code_in_session(
+            at,
+            CodeInSession {
+                code,
+                nonce: request.nonce,
+                signed_in_after: request.signed_in_after,
+            },
+        )
+        .await?;
+    let redirect = found.code.map(|code| {
+        redirect_url(
+            request.redirect_uri,
+            &[("code", &code)],
+            request.state,
+            &ctx.config.issuer,
+        )
+    });
+    Ok(InSession {
+        session: found.session,
+        redirect,
+    })
 }
 
 /// Issues a code if `consent` allows it and returns the redirect URL that delivers it to the

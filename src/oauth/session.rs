@@ -1,8 +1,10 @@
 //! Browser sessions and the cookies that carry them.
 //!
-//! The session cookie holds a random 256-bit id; KV holds the session under its hash. Cookies
-//! are `HttpOnly`, `SameSite=Lax`, host-only, and `Secure` with the `__Host-` prefix except
-//! when the issuer is plain http on loopback (development).
+//! The session cookie holds a random 256-bit id, prefixed on the durable backend with the id
+//! of the user's object (`{object}.{secret}`), which keeps the session under the hash of the
+//! cookie's value; on the KV backend KV keeps it (`State::start_session`). Cookies are
+//! `HttpOnly`, `SameSite=Lax`, host-only, and `Secure` with the `__Host-` prefix except when
+//! the issuer is plain http on loopback (development).
 
 use crate::config::Config;
 use crate::context::Ctx;
@@ -10,9 +12,13 @@ use crate::crypto::{constant_time_eq, Crypto};
 use crate::error::OAuthError;
 use crate::http::Request;
 use crate::model::Session;
-use crate::state::sessions;
+use crate::state::{SessionAt, State};
 use crate::store::Store;
 use crate::token::opaque;
+
+/// Longest session cookie value looked up (an object id, a dot and a 43-character secret
+/// make 108).
+const MAX_COOKIE_VALUE: usize = 128;
 
 /// Lifetime of the pre-login CSRF cookie (and of a pending consent).
 pub const FORM_TTL: u64 = 600;
@@ -75,15 +81,36 @@ pub fn read_cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The signed-in session of this request, if any: (hash of its id, session).
+/// Where the session a cookie value names is kept; `None` for a value no session can have.
+pub fn at(value: &str) -> Option<SessionAt> {
+    if value.is_empty() || value.len() > MAX_COOKIE_VALUE {
+        return None;
+    }
+    let object = value.split_once('.').map(|(object, _)| object.to_string());
+    Some(SessionAt {
+        hash: opaque::hash(value),
+        object,
+    })
+}
+
+/// Where this request's session cookie says its session is kept, if it has one.
+pub fn cookie_at<S: Store, C: Crypto>(ctx: &Ctx<'_, S, C>, req: &Request) -> Option<SessionAt> {
+    read_cookie(req, session_cookie_name(ctx.config)).and_then(at)
+}
+
+/// The signed-in session of this request, if any.
 pub async fn current<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
-) -> Result<Option<(String, Session)>, OAuthError> {
-    match read_cookie(req, session_cookie_name(ctx.config)) {
-        Some(id) => sessions::find(ctx.store, id, ctx.now).await,
-        None => Ok(None),
-    }
+) -> Result<Option<(SessionAt, Session)>, OAuthError> {
+    let Some(at) = cookie_at(ctx, req) else {
+        return Ok(None);
+    };
+    Ok(ctx
+        .state()
+        .find_session(&at, ctx.now)
+        .await?
+        .map(|session| (at, session)))
 }
 
 /// Starts a new session (always a new id, so a fixated id is never promoted) and returns the
@@ -94,19 +121,26 @@ pub async fn start<S: Store, C: Crypto>(
     name: Option<String>,
     email: Option<String>,
 ) -> Result<String, OAuthError> {
-    Ok(start_hashed(ctx, sub, name, email, None).await?.0)
+    Ok(start_hashed(ctx, sub, name, email, None).await?.cookie)
 }
 
-/// [`start`], also returning the new session's hash (to end it again, [`end_started`]).
+/// A session [`start_hashed`] started.
+pub struct Started {
+    /// The `Set-Cookie` value.
+    pub cookie: String,
+    pub at: SessionAt,
+    pub session: Session,
+}
+
+/// [`start`], also returning where the new session is kept (to end it again, [`end_started`]).
 pub async fn start_hashed<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     sub: &str,
     name: Option<String>,
     email: Option<String>,
     picture: Option<String>,
-) -> Result<(String, String), OAuthError> {
+) -> Result<Started, OAuthError> {
     let id = opaque::new_secret(ctx.crypto)?;
-    let hash = opaque::hash(&id);
     let session = Session {
         sub: sub.to_string(),
         name,
@@ -116,25 +150,31 @@ pub async fn start_hashed<S: Store, C: Crypto>(
         created_at: ctx.now,
         expires_at: ctx.now + ctx.config.session_ttl,
     };
-    sessions::start(ctx.store, &hash, &session, ctx.config.session_ttl).await?;
+    let (value, _) = ctx
+        .state()
+        .start_session(&id, &session, ctx.config.session_ttl)
+        .await?;
     let cookie = set_cookie(
         ctx.config,
         session_cookie_name(ctx.config),
-        &id,
+        &value,
         ctx.config.session_ttl,
     );
-    Ok((cookie, hash))
+    let at = at(&value).ok_or_else(|| OAuthError::server("session cookie value too long"))?;
+    Ok(Started {
+        cookie,
+        at,
+        session,
+    })
 }
 
 /// Ends a session [`start_hashed`] just started (its user turned out to be gone).
 pub async fn end_started<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
-    hash: &str,
+    at: &SessionAt,
+    session: &Session,
 ) -> Result<(), OAuthError> {
-    match sessions::find_by_hash(ctx.store, hash).await? {
-        Some((_, session)) => sessions::delete(ctx.store, hash, &session).await,
-        None => Ok(()),
-    }
+    Ok(ctx.state().end_session(at, session).await?)
 }
 
 /// Ends the session this browser already holds, if any. A new sign-in replaces it rather than
@@ -143,8 +183,8 @@ pub async fn end_current<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     req: &Request,
 ) -> Result<(), OAuthError> {
-    if let Some((hash, old)) = current(ctx, req).await? {
-        sessions::delete(ctx.store, &hash, &old).await?;
+    if let Some((at, old)) = current(ctx, req).await? {
+        ctx.state().end_session(&at, &old).await?;
     }
     Ok(())
 }

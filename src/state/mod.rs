@@ -29,6 +29,35 @@ pub use sign_in::SignIn;
 use crate::error::{ErrorCode, OAuthError};
 use serde::Serialize;
 
+/// A session as its cookie names it: the hash of the cookie's value (what storage keeps it
+/// under), and the user's object when the value carries one (`{object id}.{secret}`: the
+/// durable backend keeps sessions in the user's object). Without one the session is a KV
+/// record: the KV backend's, or one started before sessions moved into the objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionAt {
+    pub hash: String,
+    pub object: Option<String>,
+}
+
+/// A code for a signed-in browser with a remembered consent (authorize without a page):
+/// `code.sub` and `code.sign_in` come from the session, which must be live and signed in at
+/// or after `signed_in_after` (OIDC `max_age`; 0 for any).
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeInSession {
+    pub code: NewCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    pub signed_in_after: u64,
+}
+
+/// What [`State::issue_code_in_session`] found: no session (sign in), a session and no code
+/// (the remembered consent does not cover the request: show the consent page), or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionCode {
+    pub session: Option<crate::model::Session>,
+    pub code: Option<String>,
+}
+
 /// What a grant looks like to its readers (admin API, connected apps, token issuance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantView {
@@ -369,6 +398,40 @@ pub trait State {
     /// `true` the first time the one-time form `submission` of `sub` is acted on (a secret
     /// rotation): exactly once at any concurrency (the user's object); on KV best effort.
     async fn claim_submission(&self, sub: &str, submission: &str, now: u64) -> StateResult<bool>;
+
+    /// Starts a session for the browser whose cookie secret is `secret`; returns the cookie's
+    /// value and the session's hash. At most [`sessions::MAX_SESSIONS_PER_USER`] per user: the
+    /// oldest ends to make room (durable: in the same step, exactly; KV: best effort).
+    async fn start_session(
+        &self,
+        secret: &str,
+        session: &crate::model::Session,
+        ttl: u64,
+    ) -> StateResult<(String, String)>;
+
+    /// The live session a cookie names. Durable: decided by the user's object, so a session
+    /// ended anywhere is refused at once; KV: within KV's propagation (about 60 s).
+    async fn find_session(
+        &self,
+        at: &SessionAt,
+        now: u64,
+    ) -> StateResult<Option<crate::model::Session>>;
+
+    /// Ends one session (sign-out, or a sign-in replacing the browser's session).
+    async fn end_session(&self, at: &SessionAt, session: &crate::model::Session)
+        -> StateResult<()>;
+
+    /// Ends every session of `sub` (platform logout, account deletion); how many ended.
+    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize>;
+
+    /// The session a cookie names and, when the remembered consent covers the request, a
+    /// code for it (`CodeConsent::Remembered`), in one step: one call to the user's object on
+    /// the durable backend, where no code is issued in a session that has ended.
+    async fn issue_code_in_session(
+        &self,
+        at: &SessionAt,
+        request: CodeInSession,
+    ) -> StateResult<SessionCode>;
 }
 
 /// Runs `$body` with `$s` bound to whichever backend `$backend` holds.
@@ -458,5 +521,37 @@ impl<S: crate::store::Store> State for Backend<'_, S> {
     }
     async fn claim_submission(&self, sub: &str, submission: &str, now: u64) -> StateResult<bool> {
         with_backend!(self, s => s.claim_submission(sub, submission, now).await)
+    }
+    async fn start_session(
+        &self,
+        secret: &str,
+        session: &crate::model::Session,
+        ttl: u64,
+    ) -> StateResult<(String, String)> {
+        with_backend!(self, s => s.start_session(secret, session, ttl).await)
+    }
+    async fn find_session(
+        &self,
+        at: &SessionAt,
+        now: u64,
+    ) -> StateResult<Option<crate::model::Session>> {
+        with_backend!(self, s => s.find_session(at, now).await)
+    }
+    async fn end_session(
+        &self,
+        at: &SessionAt,
+        session: &crate::model::Session,
+    ) -> StateResult<()> {
+        with_backend!(self, s => s.end_session(at, session).await)
+    }
+    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize> {
+        with_backend!(self, s => s.end_all_sessions(sub).await)
+    }
+    async fn issue_code_in_session(
+        &self,
+        at: &SessionAt,
+        request: CodeInSession,
+    ) -> StateResult<SessionCode> {
+        with_backend!(self, s => s.issue_code_in_session(at, request).await)
     }
 }

@@ -1,8 +1,10 @@
-//! Login sessions, keyed by the hash of the cookie's random id: in KV on both backends
-//! (read on every page, from every location). Starting and ending sessions are the named
-//! operations here. Guarantee: an ended session is refused at once in the location that
-//! ended it, and everywhere within KV's propagation (about 60 s); its grants are revoked
-//! separately (`State::revoke_user`), exactly, when the sign-out asks for it.
+//! Login sessions in KV, keyed by the hash of the cookie's random id: the KV backend's, and on
+//! the durable backend those started before sessions moved into the users' objects
+//! (`durable::object::sessions`; a cookie value without an object id names one of these).
+//! Endpoints reach them through `State` (`start_session`, `find_session`, ...). Guarantee: an
+//! ended session is refused at once in the location that ended it, and everywhere within
+//! KV's propagation (about 60 s); its grants are revoked separately (`State::revoke_user`),
+//! exactly, when the sign-out asks for it.
 //!
 //! A user has at most [`MAX_SESSIONS_PER_USER`] live sessions: a sign-in beyond that ends
 //! the oldest (its `user_session:` index key sorts by creation second). So ending all of a
@@ -11,8 +13,9 @@
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::Session;
+use crate::oauth::oidc;
+use crate::state::{CodeConsent, CodeInSession, SessionCode, State, StateResult};
 use crate::store::{get_json, keys, put_json, Store};
-use crate::token::opaque;
 
 /// Most live sessions (browsers) one user keeps; the oldest ends to make room.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
@@ -25,30 +28,39 @@ const MAX_ENDED_PER_SIGN_IN: usize = 20;
 /// Only sign-ins racing past the cap can leave more; the caller is then told to retry.
 const MAX_ENDED_PER_REQUEST: usize = 200;
 
-/// Looks up the session a cookie value names; expired or unknown → `None`.
-pub async fn find(
-    store: &impl Store,
-    session_id: &str,
-    now: u64,
-) -> Result<Option<(String, Session)>, OAuthError> {
-    if session_id.is_empty() || session_id.len() > 128 {
-        return Ok(None);
-    }
-    let hash = opaque::hash(session_id);
-    Ok(get_json::<Session>(store, &keys::session(&hash))
-        .await?
-        .filter(|s| s.expires_at > now)
-        .map(|s| (hash, s)))
-}
-
-/// The session stored under `hash` (its cookie's hash), expired or not.
-pub async fn find_by_hash(
+/// The live session stored under `hash` (its cookie's hash).
+pub async fn find_hashed(
     store: &impl Store,
     hash: &str,
-) -> Result<Option<(String, Session)>, OAuthError> {
+    now: u64,
+) -> Result<Option<Session>, OAuthError> {
     Ok(get_json::<Session>(store, &keys::session(hash))
         .await?
-        .map(|s| (hash.to_string(), s)))
+        .filter(|s| s.expires_at > now))
+}
+
+/// `State::issue_code_in_session` for a session read from KV: the code (remembered consent)
+/// once the session is known, in a second step.
+pub async fn issue_in_found(
+    state: &impl State,
+    session: Option<Session>,
+    hash: &str,
+    request: CodeInSession,
+) -> StateResult<SessionCode> {
+    let Some(session) = session.filter(|s| s.created_at >= request.signed_in_after) else {
+        return Ok(SessionCode {
+            session: None,
+            code: None,
+        });
+    };
+    let mut code = request.code;
+    code.sub = session.sub.clone();
+    code.sign_in = oidc::sign_in(&code.scopes, hash, &session, request.nonce.as_deref());
+    let code = state.issue_code(code, CodeConsent::Remembered).await?;
+    Ok(SessionCode {
+        session: Some(session),
+        code,
+    })
 }
 
 /// Stores a new session under `hash`, first ending the user's oldest beyond the cap. The

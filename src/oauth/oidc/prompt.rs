@@ -22,12 +22,14 @@ pub struct Interaction {
 }
 
 impl Interaction {
-    /// Whether the session, signed in at `auth_time`, must sign in again before `now`.
-    pub fn needs_new_sign_in(&self, auth_time: u64, now: u64) -> bool {
-        self.login
-            || self
-                .max_age
-                .is_some_and(|max| now.saturating_sub(auth_time) > max)
+    /// The earliest sign-in (`auth_time`) a session may have to count at `now`: `max_age`
+    /// seconds ago, any (0) without one; `None` when `prompt=login` asks for a new sign-in
+    /// whatever the session.
+    pub fn earliest_sign_in(&self, now: u64) -> Option<u64> {
+        if self.login {
+            return None;
+        }
+        Some(self.max_age.map_or(0, |max| now.saturating_sub(max)))
     }
 }
 
@@ -163,12 +165,12 @@ mod tests {
     #[test]
     fn max_age_and_login_decide_a_new_sign_in() {
         let p = parsed("max_age=60").unwrap();
-        assert!(!p.needs_new_sign_in(1000, 1060));
-        assert!(p.needs_new_sign_in(1000, 1061));
-        assert!(parsed("prompt=login")
-            .unwrap()
-            .needs_new_sign_in(1000, 1000));
-        assert!(!parsed("").unwrap().needs_new_sign_in(0, 1_000_000));
+        // Signed in at 1000: still counts at 1060, not at 1061.
+        assert!(p.earliest_sign_in(1060).is_some_and(|t| 1000 >= t));
+        assert!(p.earliest_sign_in(1061).is_some_and(|t| 1000 < t));
+        assert_eq!(parsed("max_age=60").unwrap().earliest_sign_in(10), Some(0));
+        assert_eq!(parsed("prompt=login").unwrap().earliest_sign_in(1000), None);
+        assert_eq!(parsed("").unwrap().earliest_sign_in(1_000_000), Some(0));
     }
 
     #[test]

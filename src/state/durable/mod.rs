@@ -21,10 +21,11 @@ pub mod native;
 
 use self::ops::{Answer, Call, Op, Reply};
 use super::{
-    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page,
-    RefreshRotation, Refusal, State, StateError, StateResult, MAX_GRANTS_PER_CLIENT,
-    SUBMISSION_TTL,
+    sessions, throttle, AppClaim, CodeConsent, CodeExchange, CodeInSession, GrantView, IssuedGrant,
+    NewCode, Page, RefreshRotation, Refusal, SessionAt, SessionCode, State, StateError,
+    StateResult, MAX_GRANTS_PER_CLIENT, SUBMISSION_TTL,
 };
+use crate::model::Session;
 use crate::store::{keys, Store};
 use std::future::Future;
 use std::pin::Pin;
@@ -128,6 +129,16 @@ impl<S: Store> DurableState<'_, S> {
         }
     }
 
+    /// The object a session cookie names, if it is one of ours; `None` for a KV session
+    /// (`Err` for a forged or foreign object id: no session).
+    fn session_object<'t>(&self, at: &'t SessionAt) -> Result<Option<&'t str>, ()> {
+        match at.object.as_deref() {
+            None => Ok(None),
+            Some(o) if is_object_id(o) && self.objects.is_valid_id(o) => Ok(Some(o)),
+            Some(_) => Err(()),
+        }
+    }
+
     async fn ask_user(&self, sub: &str, op: Op) -> Answer {
         let object = self.objects.id_for(&user_object(sub))?;
         self.ask(&object, op).await
@@ -144,6 +155,8 @@ fn unexpected(reply: Reply) -> StateError {
         Reply::Flag(_) => "Flag",
         Reply::Count(_) => "Count",
         Reply::Grants(_) => "Grants",
+        Reply::Session(_) => "Session",
+        Reply::SessionCode(_) => "SessionCode",
         Reply::Done => "Done",
     };
     StateError::Failed(format!("unexpected reply from the user object: {kind}"))
@@ -396,6 +409,97 @@ impl<S: Store> State for DurableState<'_, S> {
         };
         match self.ask_user(sub, op).await? {
             Reply::Flag(first) => Ok(first),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn start_session(
+        &self,
+        secret: &str,
+        session: &Session,
+        _ttl: u64,
+    ) -> StateResult<(String, String)> {
+        // The cookie names the user's object, so that every later request finds the session
+        // with one call to it and no KV read.
+        let object = self.objects.id_for(&user_object(&session.sub))?;
+        let value = format!("{object}.{secret}");
+        let hash = crate::token::opaque::hash(&value);
+        let op = Op::StartSession {
+            hash: hash.clone(),
+            session: session.clone(),
+        };
+        match self.ask(&object, op).await? {
+            Reply::Done => Ok((value, hash)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn find_session(&self, at: &SessionAt, now: u64) -> StateResult<Option<Session>> {
+        let object = match self.session_object(at) {
+            Ok(Some(object)) => object,
+            Ok(None) => return Ok(sessions::find_hashed(self.store, &at.hash, now).await?),
+            Err(()) => return Ok(None),
+        };
+        let op = Op::FindSession {
+            hash: at.hash.clone(),
+            now,
+        };
+        match self.ask(object, op).await? {
+            Reply::Session(session) => Ok(session),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn end_session(&self, at: &SessionAt, session: &Session) -> StateResult<()> {
+        match self.session_object(at) {
+            Ok(Some(object)) => {
+                let op = Op::EndSession {
+                    hash: at.hash.clone(),
+                };
+                match self.ask(object, op).await? {
+                    Reply::Flag(_) => Ok(()),
+                    other => Err(unexpected(other)),
+                }
+            }
+            Ok(None) => Ok(sessions::delete(self.store, &at.hash, session).await?),
+            Err(()) => Ok(()),
+        }
+    }
+
+    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize> {
+        let in_object = match self.ask_user(sub, Op::EndAllSessions).await? {
+            Reply::Count(n) => n,
+            other => return Err(unexpected(other)),
+        };
+        // Sessions started before they moved into the objects are KV records.
+        let in_kv = sessions::delete_all_for(self.store, sub).await?;
+        Ok(in_object + in_kv)
+    }
+
+    async fn issue_code_in_session(
+        &self,
+        at: &SessionAt,
+        request: CodeInSession,
+    ) -> StateResult<SessionCode> {
+        let object = match self.session_object(at) {
+            Ok(Some(object)) => object,
+            Ok(None) => {
+                let session = sessions::find_hashed(self.store, &at.hash, request.code.now).await?;
+                return sessions::issue_in_found(self, session, &at.hash, request).await;
+            }
+            Err(()) => {
+                return Ok(SessionCode {
+                    session: None,
+                    code: None,
+                })
+            }
+        };
+        let op = Op::IssueCodeInSession {
+            hash: at.hash.clone(),
+            request,
+        };
+        match self.ask(object, op).await? {
+            Reply::SessionCode(found) => Ok(found),
             other => Err(unexpected(other)),
         }
     }

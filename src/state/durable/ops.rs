@@ -2,8 +2,10 @@
 //! `fetch` (workers-rs has no Durable Object RPC yet). Written with `Serialize`, read by
 //! `wire.rs`.
 
+use crate::model::Session;
 use crate::state::{
-    CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation, StateError,
+    CodeConsent, CodeExchange, CodeInSession, GrantView, IssuedGrant, NewCode, Page,
+    RefreshRotation, SessionCode, StateError,
 };
 use serde::Serialize;
 
@@ -80,6 +82,24 @@ pub enum Op {
         submission: String,
         expires_at: u64,
     },
+    /// A sign-in: the session under `hash` (the hash of its cookie's value).
+    StartSession {
+        hash: String,
+        session: Session,
+    },
+    FindSession {
+        hash: String,
+        now: u64,
+    },
+    EndSession {
+        hash: String,
+    },
+    EndAllSessions,
+    /// Authorize without a page: the session and, if the consent covers it, a code.
+    IssueCodeInSession {
+        hash: String,
+        request: CodeInSession,
+    },
 }
 
 impl Op {
@@ -102,6 +122,14 @@ impl Op {
             | Op::ClearAttempts
             | Op::AttemptsExhausted { .. } => true,
             Op::ReleaseApp { .. } => true,
+            // The same session stored again; ending what has ended changes nothing (a repeat
+            // of ending all counts only what the lost first call left).
+            Op::StartSession { .. }
+            | Op::FindSession { .. }
+            | Op::EndSession { .. }
+            | Op::EndAllSessions => true,
+            // Like a remembered-consent code: a repeat would issue a second code.
+            Op::IssueCodeInSession { .. } => false,
             // A repeat would count one sign-in attempt twice, or take a form's id as already
             // acted on when the first answer (and so the action) was lost.
             Op::CountAttempt { .. } | Op::ClaimApp { .. } | Op::ClaimSubmission { .. } => false,
@@ -118,6 +146,8 @@ pub enum Reply {
     Count(usize),
     Claim(crate::state::AppClaim),
     Grants(Page<GrantView>),
+    Session(Option<Session>),
+    SessionCode(SessionCode),
     Done,
 }
 

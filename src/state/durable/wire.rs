@@ -8,8 +8,8 @@ use super::ops::{Call, Op, Reply};
 use crate::impl_from_json;
 use crate::json_codec::{self, field, object, FromJson};
 use crate::state::{
-    CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page, RefreshRotation, Refusal,
-    StateError,
+    CodeConsent, CodeExchange, CodeInSession, GrantView, IssuedGrant, NewCode, Page,
+    RefreshRotation, Refusal, SessionCode, StateError,
 };
 use serde_json::Value;
 
@@ -84,6 +84,13 @@ impl_from_json!(IssuedGrant {
     listing;
     evicted,
 });
+
+impl_from_json!(CodeInSession {
+    code,
+    signed_in_after;
+    nonce,
+});
+impl_from_json!(SessionCode { session, code });
 
 impl<T: FromJson> FromJson for Page<T> {
     fn from_json(value: &Value) -> Result<Self, String> {
@@ -172,6 +179,22 @@ impl FromJson for Op {
                 submission: field(members()?, "submission")?,
                 expires_at: field(members()?, "expires_at")?,
             },
+            "StartSession" => Op::StartSession {
+                hash: field(members()?, "hash")?,
+                session: field(members()?, "session")?,
+            },
+            "FindSession" => Op::FindSession {
+                hash: field(members()?, "hash")?,
+                now: field(members()?, "now")?,
+            },
+            "EndSession" => Op::EndSession {
+                hash: field(members()?, "hash")?,
+            },
+            "EndAllSessions" => Op::EndAllSessions,
+            "IssueCodeInSession" => Op::IssueCodeInSession {
+                hash: field(members()?, "hash")?,
+                request: field(members()?, "request")?,
+            },
             other => return Err(unknown(other)),
         })
     }
@@ -193,6 +216,8 @@ impl FromJson for Reply {
                 _ => return Err("unknown app claim".into()),
             }),
             "Grants" => Reply::Grants(FromJson::from_json(content)?),
+            "Session" => Reply::Session(FromJson::from_json(content)?),
+            "SessionCode" => Reply::SessionCode(FromJson::from_json(content)?),
             "Done" => Reply::Done,
             other => return Err(unknown(other)),
         })

@@ -24,9 +24,10 @@ pub mod records;
 mod refresh;
 
 use super::{
-    throttle, AppClaim, CodeConsent, CodeExchange, GrantView, IssuedGrant, NewCode, Page,
-    RefreshRotation, State, StateResult,
+    sessions, throttle, AppClaim, CodeConsent, CodeExchange, CodeInSession, GrantView, IssuedGrant,
+    NewCode, Page, RefreshRotation, SessionAt, SessionCode, State, StateResult,
 };
+use crate::model::Session;
 use crate::store::Store;
 
 pub struct KvState<'a, S: Store> {
@@ -128,5 +129,37 @@ impl<S: Store> State for KvState<'_, S> {
 
     async fn claim_submission(&self, sub: &str, submission: &str, _now: u64) -> StateResult<bool> {
         apps::claim_submission(self.store, sub, submission).await
+    }
+
+    async fn start_session(
+        &self,
+        secret: &str,
+        session: &Session,
+        ttl: u64,
+    ) -> StateResult<(String, String)> {
+        let hash = crate::token::opaque::hash(secret);
+        sessions::start(self.store, &hash, session, ttl).await?;
+        Ok((secret.to_string(), hash))
+    }
+
+    async fn find_session(&self, at: &SessionAt, now: u64) -> StateResult<Option<Session>> {
+        Ok(sessions::find_hashed(self.store, &at.hash, now).await?)
+    }
+
+    async fn end_session(&self, at: &SessionAt, session: &Session) -> StateResult<()> {
+        Ok(sessions::delete(self.store, &at.hash, session).await?)
+    }
+
+    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize> {
+        Ok(sessions::delete_all_for(self.store, sub).await?)
+    }
+
+    async fn issue_code_in_session(
+        &self,
+        at: &SessionAt,
+        request: CodeInSession,
+    ) -> StateResult<SessionCode> {
+        let session = sessions::find_hashed(self.store, &at.hash, request.code.now).await?;
+        sessions::issue_in_found(self, session, &at.hash, request).await
     }
 }

@@ -9,6 +9,7 @@
 mod apps;
 mod codes;
 mod grants;
+mod sessions;
 
 use super::ops::{Answer, Call, Op, Reply};
 use super::sql::{Sql, SqlValue};
@@ -35,6 +36,9 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS listings (client_id TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rotation_attempts (seq INTEGER PRIMARY KEY, \
      attempt TEXT NOT NULL, at INTEGER NOT NULL)",
+    // Login sessions (`sessions.rs`): `record` is the `Session` as JSON.
+    "CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL, \
+     expires_at INTEGER NOT NULL, record TEXT NOT NULL)",
 ];
 
 /// Columns added after the tables were first made: (table, column, its type). A new object
@@ -120,6 +124,15 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
             submission,
             expires_at,
         } => apps::claim_submission(db, &submission, expires_at).map(Reply::Flag),
+        Op::StartSession { hash, session } => {
+            sessions::start(db, &hash, &session).map(|()| Reply::Done)
+        }
+        Op::FindSession { hash, now } => sessions::find(db, &hash, now).map(Reply::Session),
+        Op::EndSession { hash } => sessions::end(db, &hash).map(Reply::Flag),
+        Op::EndAllSessions => sessions::end_all(db).map(Reply::Count),
+        Op::IssueCodeInSession { hash, request } => {
+            sessions::issue_code(db, object, &hash, request).map(Reply::SessionCode)
+        }
     }
 }
 
