@@ -3,7 +3,10 @@
 // two servers that run side by side, so that machine load affects both alike.
 //   node scripts/ab-flow.mjs --a DIR --b DIR [--rounds 6] [--n 400] [--c 8] [--users 100]
 //                            [--a-gallery-var K=V ...] [--b-gallery-var K=V ...]
-//                            [--a-var K=V ...] [--b-var K=V ...]
+//                            [--a-var K=V ...] [--b-var K=V ...] [--a-users N] [--b-users N]
+//                            [--phased]
+// --phased runs the driver's phased mode (every flow's authorize, then every token, ...) and
+// prints CPU per step; the round's figure is then the sum of the steps.
 // DIR is a checkout with both Workers built (build/ and examples/gallery-api/build/); each side
 // is served by that checkout's own scripts/serve-test.mjs. Each round runs the driver once per
 // side (the order alternates) and reads CPU-ms per flow of that side's process tree. Prints
@@ -26,6 +29,7 @@ const ROUNDS = Number(opt("--rounds", "6"));
 const N = opt("--n", "400");
 const C = opt("--c", "8");
 const USERS = Number(opt("--users", "100"));
+const PHASED = args.includes("--phased");
 const SCOPE = "profile:read";
 const peerHome = process.env.PEER_BENCH_HOME || join(homedir(), ".cache/edge-oauth-peer-bench");
 const driver = join(peerHome, "driver/bench.mjs");
@@ -53,8 +57,9 @@ async function serve(dir, vars, galleryVars) {
 
 async function side(name, dir, vars, galleryVars, tmp) {
   const server = await serve(dir, vars, galleryVars);
+  const users = Number(opt(`--${name.toLowerCase()}-users`, String(USERS)));
   const { client, sessions, steps, newFlows } = await prepareFlows(server.info, {
-    users: USERS, scope: SCOPE, emailPrefix: `ab-${name}`,
+    users, scope: SCOPE, emailPrefix: `ab-${name}`,
   });
   // Warm-up: one flow per user, so every measured flow is a returning user's.
   for (const f of newFlows(sessions.length)) for (const step of ["authorize", "token", "api", "refresh"]) await steps[step](f);
@@ -80,8 +85,16 @@ function drive(s, tmp, round) {
     ? spawn("perf", ["record", "-q", "-e", "cpu-clock", "-F", "4000", "-p", String(s.server.workerd), "-o", join(process.env.PERF_DIR, `${s.name}-${round}.data`)], { stdio: "ignore" })
     : null;
   const r = spawnSync(existsSync(node22) ? node22 : process.execPath,
-    [driver, "-f", s.cfg, "-n", N, "-c", C, "--pid-tree", String(s.server.pid), "-o", out, "-q"],
-    { cwd: peerHome, stdio: ["ignore", "ignore", "inherit"] });
+    [driver, "-f", s.cfg, "-n", N, "-c", C, "--pid-tree", String(s.server.pid), "-o", out,
+      ...(PHASED ? ["--mode", "phased"] : ["-q"])],
+    { cwd: peerHome, stdio: ["ignore", PHASED ? "pipe" : "ignore", "inherit"] });
+  // --phased: the driver's CPU per step (each step for every flow, then the next).
+  if (PHASED) {
+    for (const line of r.stdout.toString().split("\n")) {
+      if (/^\s+(authorize|token|api|refresh)\s+\d+\s+[\d.]+\s+[\d.]+ \(/.test(line)) log(`${s.name} ${line.trim()}`);
+    }
+    return JSON.parse(readFileSync(out, "utf8")).phases.reduce((t, p) => t + p.server_cpu_ms_per_op, 0);
+  }
   perf?.kill("SIGINT");
   if (r.status !== 0) fail(`driver failed for ${s.name} (exit ${r.status})`);
   const j = JSON.parse(readFileSync(out, "utf8"));
