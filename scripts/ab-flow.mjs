@@ -4,7 +4,7 @@
 //   node scripts/ab-flow.mjs --a DIR --b DIR [--rounds 6] [--n 400] [--c 8] [--users 100]
 //                            [--a-gallery-var K=V ...] [--b-gallery-var K=V ...]
 //                            [--a-var K=V ...] [--b-var K=V ...] [--a-users N] [--b-users N]
-//                            [--phased]
+//                            [--phased] [--a-tmpdir DIR] [--b-tmpdir DIR]
 // --phased runs the driver's phased mode (every flow's authorize, then every token, ...) and
 // prints CPU per step; the round's figure is then the sum of the steps.
 // DIR is a checkout with both Workers built (build/ and examples/gallery-api/build/); each side
@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { REDIRECT, log, fail, findWorkerd, prepareFlows, root, settle } from "./bench-lib.mjs";
+import { REDIRECT, log, fail, findWorkerd, prepareFlows, root, serverEnv, settle } from "./bench-lib.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -35,11 +35,14 @@ const peerHome = process.env.PEER_BENCH_HOME || join(homedir(), ".cache/edge-oau
 const driver = join(peerHome, "driver/bench.mjs");
 if (!existsSync(driver)) fail(`${driver} is missing: run ../shared/peer-bench/run.sh once (make bench does)`);
 
-async function serve(dir, vars, galleryVars) {
+async function serve(dir, vars, galleryVars, tmpdir) {
   const extra = ["--gallery", ...vars.flatMap((v) => ["--var", v]), ...galleryVars.flatMap((v) => ["--gallery-var", v])];
   const child = spawn(process.execPath, [join(dir, "scripts/serve-test.mjs"), "--alg", "ES256", ...extra], {
     cwd: dir,
     stdio: ["pipe", "pipe", "inherit"],
+    // Where Miniflare keeps its (non-persisted) KV and Durable Object SQLite files: tmpfs
+    // as in the benches (`serverEnv`), unless --a-tmpdir/--b-tmpdir names another place.
+    env: tmpdir ? { ...process.env, TMPDIR: tmpdir } : serverEnv(),
   });
   const line = await new Promise((ok, bad) => {
     createInterface({ input: child.stdout }).once("line", ok);
@@ -56,7 +59,7 @@ async function serve(dir, vars, galleryVars) {
 }
 
 async function side(name, dir, vars, galleryVars, tmp) {
-  const server = await serve(dir, vars, galleryVars);
+  const server = await serve(dir, vars, galleryVars, opt(`--${name.toLowerCase()}-tmpdir`, undefined));
   const users = Number(opt(`--${name.toLowerCase()}-users`, String(USERS)));
   const { client, sessions, steps, newFlows } = await prepareFlows(server.info, {
     users, scope: SCOPE, emailPrefix: `ab-${name}`,

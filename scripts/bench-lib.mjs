@@ -4,7 +4,7 @@
 // Only 127.0.0.1; the processes started here are stopped through their handles.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -197,11 +197,22 @@ export async function measure(pid, { reps = 3, ...spec }) {
 
 // ---------------------------------------------------------------- servers
 
+/**
+ * The environment of a measured server: Miniflare keeps its emulated KV and Durable Object
+ * storage (SQLite files, blobs) under the temporary directory, which goes on tmpfs
+ * (/dev/shm) where there is one, as ../shared/peer-bench does with the peers' KV. On a disk,
+ * every SQLite commit costs write and fsync system calls that count as the server's CPU.
+ */
+export function serverEnv(env = process.env) {
+  return existsSync("/dev/shm") ? { ...env, TMPDIR: "/dev/shm" } : env;
+}
+
 /** Starts `node scripts/serve-test.mjs` and returns {info, pid (workerd), stop()}. */
 export async function startServer(alg, extraArgs = []) {
   const child = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"), "--alg", alg, ...extraArgs], {
     cwd: root,
     stdio: ["pipe", "pipe", "inherit"],
+    env: serverEnv(),
   });
   const rl = createInterface({ input: child.stdout });
   const line = await new Promise((resolve, reject) => {
