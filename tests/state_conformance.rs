@@ -312,11 +312,15 @@ fn ending_all_sessions_ends_each_one(s: &impl State, f: &Fixture) {
         .collect();
     let (_, other) = sign_in(s, f, "fay");
     f.tick();
-    assert_eq!(block_on(s.end_all_sessions("eve")).unwrap(), 3);
+    assert_eq!(block_on(s.end_all_sessions("eve", f.now())).unwrap(), 3);
     for at in &mine {
         assert_eq!(block_on(s.find_session(at, f.now())).unwrap(), None);
     }
     assert!(block_on(s.find_session(&other, f.now())).unwrap().is_some());
+    // Sessions that expired count for nothing: the answer says how many were live.
+    sign_in(s, f, "eve");
+    f.store.advance(DAY + 1);
+    assert_eq!(block_on(s.end_all_sessions("eve", f.now())).unwrap(), 0);
 }
 
 const API: &str = "https://api.example/mcp";
@@ -1031,10 +1035,19 @@ fn on_the_durable_backend_a_session_started_in_kv_before_still_works_and_ends() 
     f.tick();
     let found = block_on(s.issue_code_in_session(&at, in_session(&f, &["read"], 0))).unwrap();
     assert!(found.code.is_some());
+    // Signing out of another one ends that one only.
+    let (other_value, _) =
+        block_on(kv(&f).start_session("legacy-other", &a_session(&f, "hal"), DAY)).unwrap();
+    let other = edge_oauth::oauth::session::at(&other_value).unwrap();
+    let other_session = block_on(s.find_session(&other, f.now())).unwrap().unwrap();
+    f.tick();
+    block_on(s.end_session(&other, &other_session)).unwrap();
+    assert_eq!(block_on(s.find_session(&other, f.now())).unwrap(), None);
+    assert!(block_on(s.find_session(&at, f.now())).unwrap().is_some());
     let (_, newer) = sign_in(&s, &f, "hal");
     f.tick();
     // Ending all of the user's sessions ends both kinds.
-    assert_eq!(block_on(s.end_all_sessions("hal")).unwrap(), 2);
+    assert_eq!(block_on(s.end_all_sessions("hal", f.now())).unwrap(), 2);
     assert_eq!(block_on(s.find_session(&at, f.now())).unwrap(), None);
     assert_eq!(block_on(s.find_session(&newer, f.now())).unwrap(), None);
     drop(session);
@@ -1198,4 +1211,26 @@ fn on_kv_a_returning_users_flow_makes_at_most_four_write_class_operations() {
         writes + lists <= 4,
         "{writes} writes + {lists} lists in a returning user's flow"
     );
+}
+
+#[test]
+fn on_the_durable_backend_a_sign_in_from_a_slower_clock_does_not_end_itself() {
+    // Isolates' clocks differ: the newest sign-in is the last one stored, whatever time its
+    // Worker read. At the cap it ends the oldest stored, never itself.
+    let f = Fixture::new();
+    let s = durable(&f);
+    let max = sessions::MAX_SESSIONS_PER_USER;
+    let first: Vec<SessionAt> = (0..max)
+        .map(|_| {
+            f.tick();
+            sign_in(&s, &f, "kim").1
+        })
+        .collect();
+    let mut late = a_session(&f, "kim");
+    late.created_at -= 60;
+    let (value, _) = block_on(s.start_session(&f.unique("secret"), &late, DAY)).unwrap();
+    let late_at = edge_oauth::oauth::session::at(&value).unwrap();
+    assert!(block_on(s.find_session(&late_at, f.now())).unwrap().is_some());
+    assert_eq!(block_on(s.find_session(&first[0], f.now())).unwrap(), None);
+    assert!(block_on(s.find_session(&first[1], f.now())).unwrap().is_some());
 }

@@ -155,7 +155,7 @@ async fn from_platform<S: Store, C: Crypto>(
     let params = Params::from_body(req, &[])?;
     let sub = params.require("sub")?;
     identifiers::check_sub(sub).map_err(OAuthError::invalid_request)?;
-    let sessions_ended = ctx.state().end_all_sessions(sub).await?;
+    let sessions_ended = ctx.state().end_all_sessions(sub, ctx.now).await?;
     let grants_revoked = revoke_requested(ctx, sub, params.get("revoke")).await?;
     Ok(Response::json(
         200,

@@ -13,8 +13,10 @@
 //! - [`kv`]: everything in Workers KV with TTLs (the original design). No compare-and-set:
 //!   `docs/consistency.md` gives, per operation, the window that remains.
 //!
-//! Clients, users, sessions and the access-token revocation list stay in KV on both: they are
-//! read-mostly, read everywhere, and edge APIs read the revocation list.
+//! Clients, users and the access-token revocation list stay in KV on both: they are
+//! read-mostly, read everywhere, and edge APIs read the revocation list. Login sessions are
+//! the user object's on the durable backend (sessions started in KV before stay readable
+//! there until they expire) and KV records on the KV backend.
 
 pub mod clients;
 pub mod durable;
@@ -421,8 +423,9 @@ pub trait State {
     async fn end_session(&self, at: &SessionAt, session: &crate::model::Session)
         -> StateResult<()>;
 
-    /// Ends every session of `sub` (platform logout, account deletion); how many ended.
-    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize>;
+    /// Ends every session of `sub` (platform logout, account deletion); how many of them were
+    /// live at `now`.
+    async fn end_all_sessions(&self, sub: &str, now: u64) -> StateResult<usize>;
 
     /// The session a cookie names and, when the remembered consent covers the request, a
     /// code for it (`CodeConsent::Remembered`), in one step: one call to the user's object on
@@ -544,8 +547,8 @@ impl<S: crate::store::Store> State for Backend<'_, S> {
     ) -> StateResult<()> {
         with_backend!(self, s => s.end_session(at, session).await)
     }
-    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize> {
-        with_backend!(self, s => s.end_all_sessions(sub).await)
+    async fn end_all_sessions(&self, sub: &str, now: u64) -> StateResult<usize> {
+        with_backend!(self, s => s.end_all_sessions(sub, now).await)
     }
     async fn issue_code_in_session(
         &self,

@@ -78,7 +78,7 @@ pub async fn item<S: Store, C: Crypto>(
             // last: a DELETE that failed halfway is retried and finishes the rest.
             crate::oauth::revocation::user_revoked(ctx, &user.sub).await?;
             users::unlist(ctx.store, &user).await?;
-            crate::state::State::end_all_sessions(&ctx.state(), &user.sub).await?;
+            crate::state::State::end_all_sessions(&ctx.state(), &user.sub, ctx.now).await?;
             crate::state::State::revoke_user(&ctx.state(), &user.sub, None, ctx.now).await?;
             // Their portal applications go too, as final as an admin DELETE (issue 18), and
             // their users' access tokens stop at edge APIs as for any deleted application.

@@ -6,7 +6,8 @@
 //! against every other request for that user, wherever they come from. Codes, refresh
 //! tokens and grant ids start with the object's id, so they route back to it.
 //!
-//! KV keeps what every location reads: clients, sessions, the access-token revocation list,
+//! The user's object also keeps their login sessions (`object::sessions`; the cookie names
+//! the object). KV keeps what every location reads: clients, the access-token revocation list,
 //! and `client_grant:{client}:{object}` index entries for the admin listing by client: one
 //! per user and client, written when a code exchange gives the user their first live grant
 //! of that client (so a returning user's flow writes nothing to KV).
@@ -466,8 +467,8 @@ impl<S: Store> State for DurableState<'_, S> {
         }
     }
 
-    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize> {
-        let in_object = match self.ask_user(sub, Op::EndAllSessions).await? {
+    async fn end_all_sessions(&self, sub: &str, now: u64) -> StateResult<usize> {
+        let in_object = match self.ask_user(sub, Op::EndAllSessions { now }).await? {
             Reply::Count(n) => n,
             other => return Err(unexpected(other)),
         };

@@ -94,7 +94,9 @@ pub enum Op {
     EndSession {
         hash: String,
     },
-    EndAllSessions,
+    EndAllSessions {
+        now: u64,
+    },
     /// Authorize without a page: the session and, if the consent covers it, a code.
     IssueCodeInSession {
         hash: String,
@@ -127,7 +129,7 @@ impl Op {
             Op::StartSession { .. }
             | Op::FindSession { .. }
             | Op::EndSession { .. }
-            | Op::EndAllSessions => true,
+            | Op::EndAllSessions { .. } => true,
             // Like a remembered-consent code: a repeat would issue a second code.
             Op::IssueCodeInSession { .. } => false,
             // A repeat would count one sign-in attempt twice, or take a form's id as already

@@ -190,7 +190,9 @@ impl FromJson for Op {
             "EndSession" => Op::EndSession {
                 hash: field(members()?, "hash")?,
             },
-            "EndAllSessions" => Op::EndAllSessions,
+            "EndAllSessions" => Op::EndAllSessions {
+                now: field(members()?, "now")?,
+            },
             "IssueCodeInSession" => Op::IssueCodeInSession {
                 hash: field(members()?, "hash")?,
                 request: field(members()?, "request")?,
@@ -299,25 +301,41 @@ mod tests {
         }
     }
 
+    fn new_code() -> NewCode {
+        NewCode {
+            sub: "s".into(),
+            client_id: "c".into(),
+            redirect_uri: "https://a.example/cb".into(),
+            scopes: vec!["a".into()],
+            code_challenge: "x".into(),
+            secret: "y".into(),
+            id_nonce: "n".into(),
+            now: 5,
+            expires_at: 65,
+            sign_in: grant().sign_in,
+            resource: Some("https://api.example".into()),
+        }
+    }
+
+    fn session() -> crate::model::Session {
+        crate::model::Session {
+            sub: "s ü".into(),
+            name: Some("Ada".into()),
+            email: None,
+            picture: Some("https://a.example/p.png".into()),
+            csrf_token: "t".into(),
+            created_at: 1,
+            expires_at: 9,
+        }
+    }
+
     /// Every call shape goes out with `Serialize` and comes back equal (compared through
     /// their Debug text: the wire types need no `PartialEq` for this).
     #[test]
     fn every_op_round_trips() {
         let ops = vec![
             Op::IssueCode {
-                code: NewCode {
-                    sub: "s".into(),
-                    client_id: "c".into(),
-                    redirect_uri: "https://a.example/cb".into(),
-                    scopes: vec!["a".into()],
-                    code_challenge: "x".into(),
-                    secret: "y".into(),
-                    id_nonce: "n".into(),
-                    now: 5,
-                    expires_at: 65,
-                    sign_in: grant().sign_in,
-                    resource: Some("https://api.example".into()),
-                },
+                code: new_code(),
                 consent: CodeConsent::Approved {
                     request_id: "r".into(),
                     ttl: 9,
@@ -377,6 +395,24 @@ mod tests {
                 now: 1,
             },
             Op::ClearAttempts,
+            Op::StartSession {
+                hash: "h".into(),
+                session: session(),
+            },
+            Op::FindSession {
+                hash: "h".into(),
+                now: 3,
+            },
+            Op::EndSession { hash: "h".into() },
+            Op::EndAllSessions { now: 4 },
+            Op::IssueCodeInSession {
+                hash: "h".into(),
+                request: crate::state::CodeInSession {
+                    code: new_code(),
+                    nonce: Some("n \u{7f}".into()),
+                    signed_in_after: 2,
+                },
+            },
         ];
         for op in ops {
             let call = Call {
@@ -417,6 +453,16 @@ mod tests {
                 cursor: Some("5".into()),
             })),
             Ok(Reply::Done),
+            Ok(Reply::Session(Some(session()))),
+            Ok(Reply::Session(None)),
+            Ok(Reply::SessionCode(crate::state::SessionCode {
+                session: Some(session()),
+                code: Some("c".into()),
+            })),
+            Ok(Reply::SessionCode(crate::state::SessionCode {
+                session: None,
+                code: None,
+            })),
             Err(StateError::Refused(Refusal::CodeReplayed(Some(
                 "o.1".into(),
             )))),

@@ -150,7 +150,8 @@ impl<S: Store> State for KvState<'_, S> {
         Ok(sessions::delete(self.store, &at.hash, session).await?)
     }
 
-    async fn end_all_sessions(&self, sub: &str) -> StateResult<usize> {
+    /// KV drops expired sessions itself (their TTL), so every record listed counts.
+    async fn end_all_sessions(&self, sub: &str, _now: u64) -> StateResult<usize> {
         Ok(sessions::delete_all_for(self.store, sub).await?)
     }
 

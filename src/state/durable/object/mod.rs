@@ -129,7 +129,7 @@ pub fn handle(db: &impl Sql, call: Call) -> Answer {
         }
         Op::FindSession { hash, now } => sessions::find(db, &hash, now).map(Reply::Session),
         Op::EndSession { hash } => sessions::end(db, &hash).map(Reply::Flag),
-        Op::EndAllSessions => sessions::end_all(db).map(Reply::Count),
+        Op::EndAllSessions { now } => sessions::end_all(db, now).map(Reply::Count),
         Op::IssueCodeInSession { hash, request } => {
             sessions::issue_code(db, object, &hash, request).map(Reply::SessionCode)
         }

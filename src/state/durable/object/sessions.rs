@@ -34,11 +34,12 @@ pub fn start(db: &impl Sql, hash: &str, session: &Session) -> Result<(), StateEr
             record.into(),
         ],
     )?;
-    // The newest MAX stay (ties in the same second: the later insert is newer).
+    // The newest MAX stay, newest by insertion (a REPLACE takes a new rowid), not by the
+    // Worker's clock: isolates' clocks differ, and a sign-in must never evict itself.
     exec(
         db,
         "DELETE FROM sessions WHERE rowid NOT IN (SELECT rowid FROM sessions \
-         ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+         ORDER BY rowid DESC LIMIT ?)",
         &[(MAX_SESSIONS_PER_USER as u64).into()],
     )?;
     Ok(())
@@ -66,11 +67,16 @@ pub fn end(db: &impl Sql, hash: &str) -> Result<bool, StateError> {
     Ok(count(db)? < before)
 }
 
-/// Ends every session of the user; how many were live or expired but kept.
-pub fn end_all(db: &impl Sql) -> Result<usize, StateError> {
-    let n = count(db)?;
+/// Ends every session of the user; how many were live at `now` (expired rows not yet swept
+/// go too, uncounted).
+pub fn end_all(db: &impl Sql, now: u64) -> Result<usize, StateError> {
+    let live = first_int(&exec(
+        db,
+        "SELECT COUNT(*) FROM sessions WHERE expires_at > ?",
+        &[now.into()],
+    )?);
     exec(db, "DELETE FROM sessions", &[])?;
-    Ok(n as usize)
+    Ok(live as usize)
 }
 
 fn count(db: &impl Sql) -> Result<i64, StateError> {
