@@ -559,6 +559,21 @@ fn prompt_none_in_delegated_mode_goes_back_to_the_client() {
         query_param(&to, "login_hint").as_deref(),
         Some("ada@example.com")
     );
+    assert_eq!(query_param(&to, "prompt"), None);
+    assert_eq!(query_param(&to, "max_age"), None);
+    // Only the platform can sign its user in again: `prompt=login` and `max_age` go on to it.
+    let r = authorize(
+        &b,
+        &authorize_url(
+            &s,
+            "openid",
+            &[("prompt", "login consent"), ("max_age", "30")],
+        ),
+    );
+    let to = location(&r);
+    assert!(to.starts_with("https://platform.example/login?"), "{to}");
+    assert_eq!(query_param(&to, "prompt").as_deref(), Some("login"));
+    assert_eq!(query_param(&to, "max_age").as_deref(), Some("30"));
 }
 
 #[test]

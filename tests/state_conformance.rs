@@ -1230,7 +1230,11 @@ fn on_the_durable_backend_a_sign_in_from_a_slower_clock_does_not_end_itself() {
     late.created_at -= 60;
     let (value, _) = block_on(s.start_session(&f.unique("secret"), &late, DAY)).unwrap();
     let late_at = edge_oauth::oauth::session::at(&value).unwrap();
-    assert!(block_on(s.find_session(&late_at, f.now())).unwrap().is_some());
+    assert!(block_on(s.find_session(&late_at, f.now()))
+        .unwrap()
+        .is_some());
     assert_eq!(block_on(s.find_session(&first[0], f.now())).unwrap(), None);
-    assert!(block_on(s.find_session(&first[1], f.now())).unwrap().is_some());
+    assert!(block_on(s.find_session(&first[1], f.now()))
+        .unwrap()
+        .is_some());
 }

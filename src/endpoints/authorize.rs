@@ -114,8 +114,13 @@ pub async fn get<S: Store, C: Crypto>(
             ));
         }
         let back = format!("{PATH}?{}", oidc::prompt::after_sign_in(&req.query));
-        let hint = interaction.login_hint.as_deref();
-        return login(ctx, &back, Some(&request.client.client_name), hint).map(to_client);
+        return login(
+            ctx,
+            &back,
+            Some(&request.client.client_name),
+            Some(interaction),
+        )
+        .map(to_client);
     };
     if request.may_skip_consent() {
         // Signed in, but the remembered consent does not cover the request (no code above).
@@ -138,13 +143,16 @@ pub async fn get<S: Store, C: Crypto>(
 }
 
 /// Sends a browser without a session to sign in, then back to `return_to` (a path of ours):
-/// the login page, or in delegated mode a redirect to the platform's login URL.
+/// the login page, or in delegated mode a redirect to the platform's login URL. An OpenID
+/// Connect request's `login_hint` prefills the form; in delegated mode it, `prompt=login` and
+/// `max_age` go on to the platform, whose sign-in the session's `auth_time` reports.
 pub fn login<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     return_to: &str,
     client_name: Option<&str>,
-    login_hint: Option<&str>,
+    interaction: Option<&oidc::prompt::Interaction>,
 ) -> Result<Response, OAuthError> {
+    let login_hint = interaction.and_then(|i| i.login_hint.as_deref());
     match &ctx.config.login {
         LoginMode::Delegated { login_url } => {
             // Login CSRF: the platform must put this nonce in its assertion, and only the
@@ -156,9 +164,17 @@ pub fn login<S: Store, C: Crypto>(
             query
                 .append_pair("return_to", &back)
                 .append_pair("nonce", &nonce);
-            // OIDC `login_hint`, passed on for the platform's own form.
+            // OIDC Core §3.1.2.1, passed on: `login_hint` for the platform's own form; and
+            // `prompt=login` / `max_age`, since only the platform can sign its user in again
+            // (its assertion's arrival is the `auth_time` the ID token reports).
             if let Some(hint) = login_hint {
                 query.append_pair("login_hint", hint);
+            }
+            if interaction.is_some_and(|i| i.login) {
+                query.append_pair("prompt", "login");
+            }
+            if let Some(max_age) = interaction.and_then(|i| i.max_age) {
+                query.append_pair("max_age", &max_age.to_string());
             }
             let query = query.finish();
             let cookie = session::set_cross_site_cookie(
