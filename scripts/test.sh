@@ -30,6 +30,9 @@ node --test tests/scripts/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
 echo "[test] the MCP TypeScript SDK against /mcp, both backends"
 node --test tests/mcp/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
 EDGE_STATE_BACKEND=kv node --test tests/mcp/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
+echo "[test] relying-party libraries (openid-client, Auth.js) signing in, both backends"
+node --test tests/rp/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
+EDGE_STATE_BACKEND=kv node --test tests/rp/*.test.mjs 2>&1 | tee -a "$log/browser.txt"
 
 # One closing line for every runner together (set -o pipefail already failed on any failure).
 passed=$(awk '/^test result:/ {p += $4} /^# pass / {p += $3} END {print p + 0}' "$log/cargo.txt" "$log/cargo-kv.txt" "$log/browser.txt")

@@ -1,12 +1,12 @@
 // Shared set-up of the browser tests: the built Worker in workerd (scripts/serve-test.mjs),
 // a loopback "client app" whose /callback records what the browser brings it, and headless
 // Chromium driven by Playwright. Not a test file itself (node --test runs *.test.mjs).
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { startProvider } from "../support/provider.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(join(root, "package.json"));
@@ -24,13 +24,7 @@ export async function startHarness(serveArgs, onCallback) {
   });
   await new Promise((resolve) => callbackServer.listen(0, "127.0.0.1", resolve));
   const redirect = `http://127.0.0.1:${callbackServer.address().port}/callback`;
-  const server = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"), ...serveArgs], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const info = await new Promise((resolve, reject) => {
-    server.stdout.once("data", (d) => resolve(JSON.parse(d.toString().split("\n")[0])));
-    server.once("exit", (code) => reject(new Error(`serve-test exited ${code}`)));
-  });
+  const info = await startProvider(serveArgs);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,7 +33,7 @@ export async function startHarness(serveArgs, onCallback) {
   const stop = async () => {
     await browser.close();
     callbackServer.close();
-    server.stdin.end();
+    info.stop();
   };
   return { info, browser, redirect, stop };
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { shots, startHarness } from "./harness.mjs";
+import { admin as adminAt } from "../support/provider.mjs";
 
 let harness, info, browser, REDIRECT;
 let callback;
@@ -20,15 +21,7 @@ before(async () => {
 
 after(() => harness?.stop());
 
-async function admin(path, body) {
-  const r = await fetch(`${info.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${info.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(r.status, 201, await r.clone().text());
-  return r.json();
-}
+const admin = (path, body) => adminAt(info, path, body);
 
 test("consent for openid profile email, then RP-initiated logout with confirmation", async () => {
   const bye = `${REDIRECT}?signed_out=1`;

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { root, shots, startHarness } from "./harness.mjs";
+import { admin as adminAt } from "../support/provider.mjs";
 
 let harness, info, browser, REDIRECT;
 let callback; // the URL the client's callback received
@@ -21,15 +22,7 @@ before(async () => {
 
 after(() => harness?.stop());
 
-async function admin(path, body) {
-  const r = await fetch(`${info.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${info.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(r.status, 201, await r.clone().text());
-  return r.json();
-}
+const admin = (path, body) => adminAt(info, path, body);
 
 test("sign in, grant part of the scopes, come back with a code, then revoke the app", async () => {
   const client = await admin("/api/admin/clients", {

@@ -6,50 +6,27 @@
 // plain HTTP requests standing in for the browser. The server runs with
 // DYNAMIC_REGISTRATION=open and CLIENT_METADATA_DOCUMENTS=loopback, as `make dev` does, for
 // the registration and the metadata-document paths.
-//   node --test tests/mcp/       (after `sh scripts/build.sh && sh scripts/build-gallery-api.sh`)
+//   node --test tests/mcp/*.test.mjs (after `sh scripts/build.sh && sh scripts/build-gallery-api.sh`)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+import { startProvider, backendArgs, PASSWORD, admin as adminAt, signInAndApprove as approveAt } from "../support/provider.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const REDIRECT = "http://127.0.0.1:53682/callback";
-const PASSWORD = "a long enough password";
-let server;
 let info;
 
+// As `make dev` runs it: dynamic registration open, metadata documents on loopback.
 before(async () => {
-  server = spawn(process.execPath, [join(root, "scripts/serve-test.mjs"), "--gallery", ...extraArgs()], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  info = await new Promise((resolve, reject) => {
-    server.stdout.once("data", (d) => resolve(JSON.parse(d.toString().split("\n")[0])));
-    server.once("exit", (code) => reject(new Error(`serve-test exited ${code}`)));
-  });
+  info = await startProvider(["--gallery", ...backendArgs(),
+    "--var", "DYNAMIC_REGISTRATION=open", "--var", "CLIENT_METADATA_DOCUMENTS=loopback"]);
 });
 
-after(() => server.stdin.end());
+after(() => info.stop());
 
-/// `EDGE_STATE_BACKEND=kv` runs the same test on the KV backend.
-function extraArgs() {
-  return ["--var", `STATE_BACKEND=${process.env.EDGE_STATE_BACKEND === "kv" ? "kv" : "durable"}`,
-    "--var", "DYNAMIC_REGISTRATION=open", "--var", "CLIENT_METADATA_DOCUMENTS=loopback"];
-}
-
-async function admin(path, body) {
-  const r = await fetch(`${info.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${info.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(r.status, 201, await r.clone().text());
-  return r.json();
-}
+const admin = (path, body) => adminAt(info, path, body);
 
 /// An in-memory OAuthClientProvider, as an application would write one.
 function memoryProvider(clientInformation) {
@@ -73,41 +50,7 @@ function memoryProvider(clientInformation) {
 
 /// The browser's part: sign in, approve every requested scope; returns the code.
 async function signInAndApprove(authorizationUrl, email) {
-  const jar = new Map();
-  const go = async (url, init = {}) => {
-    const headers = { ...(init.headers || {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") };
-    const r = await fetch(new URL(url, info.url), { ...init, headers, redirect: "manual" });
-    for (const c of r.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const i = pair.indexOf("=");
-      jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-    return r;
-  };
-  const hidden = (html, name) => {
-    const m = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
-    assert.ok(m, `no ${name} in page`);
-    return m[1].replaceAll("&amp;", "&").replaceAll("&quot;", '"').replaceAll("&#39;", "'");
-  };
-  const form = (fields) => ({
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(fields).toString(),
-  });
-  const loginPage = await (await go(authorizationUrl)).text();
-  const signedIn = await go("/api/oauth/login", form([
-    ["email", email], ["password", PASSWORD],
-    ["csrf_token", hidden(loginPage, "csrf_token")], ["return_to", hidden(loginPage, "return_to")],
-  ]));
-  assert.equal(signedIn.status, 303);
-  const consent = await (await go(signedIn.headers.get("location"))).text();
-  const scopes = [...consent.matchAll(/name="scope" value="([^"]*)"/g)].map((m) => m[1]);
-  const decided = await go("/api/oauth/authorize", form([
-    ["csrf_token", hidden(consent, "csrf_token")], ["request_id", hidden(consent, "request_id")],
-    ["decision", "approve"], ...scopes.map((s) => ["scope", s]),
-  ]));
-  assert.equal(decided.status, 303);
-  const back = new URL(decided.headers.get("location"));
+  const back = await approveAt(info, authorizationUrl, email);
   assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
   return back.searchParams.get("code");
 }
