@@ -164,6 +164,15 @@ fn introspection_and_revocation_work_on_machine_tokens() {
     let info = introspect();
     assert_eq!(info["active"], true, "{info}");
     assert_eq!(info["sub"], m.id.as_str());
+    // Active, but it names no user: userinfo says so rather than "expired or revoked".
+    let r = post(&m.s, "/api/oauth/userinfo", &[("access_token", &at)], None);
+    assert_eq!(r.status, 401);
+    let challenge = r.header("www-authenticate").unwrap_or_default();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    assert!(
+        challenge.contains("client_credentials token has no user"),
+        "{challenge}"
+    );
     let r = post(&m.s, "/api/oauth/revoke", &[("token", &at)], basic);
     assert_eq!(r.status, 200);
     assert_eq!(introspect()["active"], false);

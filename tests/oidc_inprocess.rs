@@ -614,6 +614,27 @@ fn prompt_login_and_max_age_sign_in_again_and_auth_time_follows() {
 }
 
 #[test]
+fn max_age_zero_signs_in_again_even_within_the_same_second() {
+    let s = setup();
+    let b = Browser::new(&s.h, ISSUER);
+    sign_in(&s, &b, "openid", &[]);
+    // No time passes: auth_time equals now, which a plain comparison would accept.
+    let page = authorize(&b, &authorize_url(&s, "openid", &[("max_age", "0")]));
+    assert_eq!(page.status, 200, "the login page, not a code");
+    let none = authorize(
+        &b,
+        &authorize_url(&s, "openid", &[("max_age", "0"), ("prompt", "none")]),
+    );
+    assert_eq!(error_at_client(&none).0, "login_required");
+    // response_mode=query is the one mode offered, and accepted.
+    let r = authorize(
+        &b,
+        &authorize_url(&s, "openid", &[("response_mode", "query")]),
+    );
+    assert!(error_at_client(&r).1.is_some(), "a code");
+}
+
+#[test]
 fn unsupported_openid_parameters_get_clear_errors_at_the_client() {
     let s = setup();
     let b = Browser::new(&s.h, ISSUER);
@@ -628,6 +649,8 @@ fn unsupported_openid_parameters_get_clear_errors_at_the_client() {
         (("prompt", "none login"), "invalid_request"),
         (("max_age", "-5"), "invalid_request"),
         (("max_age", "soon"), "invalid_request"),
+        (("response_mode", "form_post"), "invalid_request"),
+        (("response_mode", "fragment"), "invalid_request"),
     ] {
         let r = authorize(&b, &authorize_url(&s, "openid", &[extra]));
         assert_eq!(error_at_client(&r).0, error, "{extra:?}");

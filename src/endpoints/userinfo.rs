@@ -51,6 +51,12 @@ async fn claims<S: Store, C: Crypto>(
             "The access token is for another audience",
         )));
     }
+    // A client_credentials token names no user (its sub is the client): nothing to tell.
+    if !claims.contains_key("gid") {
+        return Ok(Err(Refused::Invalid(
+            "A client_credentials token has no user; userinfo needs a token issued to a user",
+        )));
+    }
     let Some(grant) = access_token::active_grant(ctx, &claims).await? else {
         return Ok(Err(Refused::Invalid(
             "The access token is expired or revoked",

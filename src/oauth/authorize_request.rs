@@ -110,6 +110,15 @@ pub async fn validate(
             )))
         }
     }
+    // OAuth 2.0 Multiple Response Types §2.1: the answer goes in the query, the only mode
+    // offered (`response_modes_supported`); a client asking for another would look for its
+    // code elsewhere (form_post) or leak it in a fragment, so it is told instead.
+    if let Some(mode) = params.get("response_mode").filter(|m| *m != "query") {
+        return Err(redirect(OAuthError::invalid_request(format!(
+            "response_mode {} is not supported; use query",
+            quoted(mode)
+        ))));
+    }
     let code_challenge = params.get("code_challenge").ok_or_else(|| {
         redirect(OAuthError::invalid_request(
             "code_challenge is required (PKCE with S256)",

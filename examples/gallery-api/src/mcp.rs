@@ -110,7 +110,19 @@ pub async fn handle(
         ));
     };
     let method = obj.get("method").and_then(Value::as_str);
-    let id = obj.get("id").filter(|v| v.is_string() || v.is_number());
+    // JSON-RPC 2.0 §4: an id is a string or a number; MCP ("Messages") also forbids null.
+    // Any other id is refused, not taken for a notification that silently does nothing.
+    if obj
+        .get("id")
+        .is_some_and(|v| !(v.is_string() || v.is_number()))
+    {
+        return Outcome::Invalid(error(
+            Value::Null,
+            -32600,
+            "Invalid request: id must be a string or a number (not null)",
+        ));
+    }
+    let id = obj.get("id");
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return Outcome::Invalid(error(
             id.cloned().unwrap_or(Value::Null),
@@ -363,6 +375,18 @@ mod tests {
             json!({"jsonrpc": "1.0", "id": 1, "method": "ping"}),
         );
         assert!(matches!(version, Outcome::Invalid(_)));
+        for bad in [json!(null), json!({"x": 1}), json!([1]), json!(true)] {
+            let mut call = rpc(
+                "tools/call",
+                json!({"name": "get_profile", "arguments": {}}),
+            );
+            call["id"] = bad.clone();
+            let r = send(&m, &["profile:read"], call);
+            assert!(
+                matches!(r, Outcome::Invalid(ref v) if v["error"]["code"] == -32600),
+                "id {bad}"
+            );
+        }
         let Outcome::Json(r) = send(&m, &[], rpc("resources/list", json!({}))) else {
             panic!()
         };

@@ -87,6 +87,9 @@ pub fn parse(params: &Params) -> Result<Interaction, OAuthError> {
             ));
         }
         out.max_age = max_age.parse().ok();
+        // auth_time counts seconds, so a sign-in earlier in this very second would still
+        // pass `max_age=0`; it asks for a new sign-in, as `prompt=login` does (Core §3.1.2.1).
+        out.login |= out.max_age == Some(0);
     }
     out.login_hint = params
         .get("login_hint")
@@ -170,6 +173,7 @@ mod tests {
         assert!(p.earliest_sign_in(1061).is_some_and(|t| 1000 < t));
         assert_eq!(parsed("max_age=60").unwrap().earliest_sign_in(10), Some(0));
         assert_eq!(parsed("prompt=login").unwrap().earliest_sign_in(1000), None);
+        assert_eq!(parsed("max_age=0").unwrap().earliest_sign_in(1000), None);
         assert_eq!(parsed("").unwrap().earliest_sign_in(1_000_000), Some(0));
     }
 
