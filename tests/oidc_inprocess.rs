@@ -860,6 +860,35 @@ fn rp_logout_with_a_hint_for_the_signed_in_user_ends_the_session_then_redirects(
 }
 
 #[test]
+fn rp_logout_by_post_is_answered_as_the_get() {
+    // RP-Initiated Logout §2: the OP supports GET and POST.
+    let s = setup();
+    register_logout_uri(&s);
+    let b = Browser::new(&s.h, ISSUER);
+    let t = sign_in(&s, &b, "openid", &[]);
+    let id = s.client_id.clone();
+    // Without a hint of this session: the confirmation page, nothing ended yet.
+    let page = b.post_form(
+        "/api/oauth/logout",
+        &[("client_id", &id), ("post_logout_redirect_uri", BYE)],
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Sign out?"), "{}", page.body);
+    assert!(signed_in(&b));
+    let r = b.post_form(
+        "/api/oauth/logout",
+        &[
+            ("id_token_hint", t["id_token"].as_str().unwrap()),
+            ("post_logout_redirect_uri", BYE),
+            ("state", "p"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(location(&r), format!("{BYE}?state=p"));
+    assert!(!signed_in(&b), "the session ended before the redirect");
+}
+
+#[test]
 fn rp_logout_with_a_hint_from_an_earlier_session_of_the_same_user_asks_first() {
     // Any relying party the user once signed in to keeps such a hint (expired hints are
     // valid): used in a cross-site GET it must not sign the user out of a later session.

@@ -6,7 +6,8 @@
 //!   and the user's `sub`; ends all of that user's sessions.
 //!
 //! - From a relying party (OpenID Connect RP-Initiated Logout 1.0, `oauth::oidc::logout`):
-//!   `GET` with `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`. A hint naming
+//!   `GET` (or a `POST` form without `csrf_token`) with `id_token_hint`, `client_id`,
+//!   `post_logout_redirect_uri`, `state`. A hint naming
 //!   the signed-in user ends the session at once; otherwise a confirmation page with the
 //!   session's CSRF token posts back here. The session ends before the browser is sent to the
 //!   registered `post_logout_redirect_uri` (with `state`); an unregistered one, or a bad hint,
@@ -68,6 +69,13 @@ pub async fn post<S: Store, C: Crypto>(
         Ok(rp) => rp,
         Err(message) => return Ok(pages::error(400, "Sign-out request refused", &message)),
     };
+    // RP-Initiated Logout 1.0 §2: a relying party may send its request by POST as well as
+    // GET. Without the confirmation form's csrf_token it is that request, answered as the GET.
+    if params.get("csrf_token").is_none() {
+        if let Some(rp) = rp {
+            return relying_party(ctx, req, rp).await;
+        }
+    }
     let Some((hash, session)) = session::current(ctx, req).await? else {
         if let Some(rp) = &rp {
             return Ok(signed_out(rp, None));
