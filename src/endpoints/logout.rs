@@ -7,9 +7,8 @@
 //!
 //! - From a relying party (OpenID Connect RP-Initiated Logout 1.0, `oauth::oidc::logout`):
 //!   `GET` (or a `POST` form without `csrf_token`) with `id_token_hint`, `client_id`,
-//!   `post_logout_redirect_uri`, `state`. A hint naming
-//!   the signed-in user ends the session at once; otherwise a confirmation page with the
-//!   session's CSRF token posts back here. The session ends before the browser is sent to the
+//!   `post_logout_redirect_uri`, `state`. A hint naming the signed-in user ends the session at
+//!   once; otherwise a confirmation page with the session's CSRF token posts back here. The session ends before the browser is sent to the
 //!   registered `post_logout_redirect_uri` (with `state`); an unregistered one, or a bad hint,
 //!   gets an error page and no redirect.
 //!

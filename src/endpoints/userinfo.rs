@@ -51,8 +51,8 @@ async fn claims<S: Store, C: Crypto>(
             "The access token is for another audience",
         )));
     }
-    // A client_credentials token names no user (its sub is the client): nothing to tell.
-    if !claims.contains_key("gid") {
+    // Its sub is the client, not a user: nothing to tell (and no grant to look up).
+    if access_token::is_machine_token(&claims) {
         return Ok(Err(Refused::Invalid(
             "A client_credentials token has no user; userinfo needs a token issued to a user",
         )));

@@ -32,14 +32,20 @@ pub fn exp(claims: &Map<String, Value>) -> u64 {
     claims.get("exp").and_then(Value::as_u64).unwrap_or(0)
 }
 
+/// A machine token (`client_credentials`) is signed without `gid`: it names no user and has
+/// no grant.
+pub fn is_machine_token(claims: &Map<String, Value>) -> bool {
+    !claims.contains_key("gid")
+}
+
 /// Unexpired, not on the revocation list, its client still registered, its grant live.
 pub async fn is_active<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     claims: &Map<String, Value>,
 ) -> Result<bool, OAuthError> {
-    // A machine token (`client_credentials`, signed without `gid`) has no grant: it lives
-    // until it expires, is revoked by `jti`, or its client is deleted.
-    if !claims.contains_key("gid") {
+    // A machine token has no grant: it lives until it expires, is revoked by `jti`, or its
+    // client is deleted.
+    if is_machine_token(claims) {
         return live_token(ctx, claims).await;
     }
     Ok(active_grant(ctx, claims).await?.is_some())
@@ -73,7 +79,7 @@ pub async fn active_grant<S: Store, C: Crypto>(
     ctx: &Ctx<'_, S, C>,
     claims: &Map<String, Value>,
 ) -> Result<Option<GrantView>, OAuthError> {
-    if !claims.contains_key("gid") || !live_token(ctx, claims).await? {
+    if is_machine_token(claims) || !live_token(ctx, claims).await? {
         return Ok(None);
     }
     let grant = ctx.state().get_grant(claim(claims, "gid"), ctx.now).await?;
